@@ -1,0 +1,1 @@
+"""Textual themes with btcwatch's semantic variables."""

@@ -1,0 +1,1 @@
+"""One module per provider: a declarative spec plus pure parse functions."""

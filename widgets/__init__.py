@@ -1,0 +1,1 @@
+"""Dumb Textual views: reactives in, render out."""
