@@ -28,7 +28,7 @@ class Endpoint:
     interval_s: float | None = None
     """How often to fetch it; ``None`` means the source's interval."""
     format: Literal["json", "text"] = "json"
-    """``json``: the parser gets the decoded document; ``text``: the parser gets the body as ``str``."""
+    """``json``: the parser gets the decoded document; ``text``: the body as ``str``."""
 
     def url(self, base_url: str) -> str:
         """The full URL under ``base_url``."""

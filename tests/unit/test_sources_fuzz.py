@@ -1,0 +1,157 @@
+"""Every parser in the registry, on any JSON: observations or a FetchError, nothing else."""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from datetime import UTC, datetime
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.conftest import body
+from tui.core.errors import FetchError
+from tui.core.model import Json, Observation
+from tui.core.sources import registry
+from tui.core.sources.spec import Endpoint
+
+#: Real bodies per endpoint (tests/data/<source>/), the seeds of the mutation test.
+REAL: dict[tuple[str, str], tuple[str, ...]] = {
+    ("coinbase", "ticker"): ("ticker.json", "ticker_btc_usdt.json"),
+    ("coinbase", "candles"): ("candles_1m.json", "candles_1h_btc_usdt.json"),
+    ("kraken", "ticker"): ("ticker.json", "kraken_rate_limited.json", "kraken_docs_error.json"),
+    ("kraken", "ohlc"): ("ohlc.json", "ohlc_1m_docs.json", "kraken_unknown_pair.json"),
+    ("bitstamp", "ticker"): ("ticker_btc_usdt.json",),
+    ("bitstamp", "ohlc"): ("ohlc_1h_btc_usdt.json",),
+    ("deribit", "index"): ("ticker_btc_perpetual.json", "deribit_error.json"),
+}
+
+ENDPOINTS = [
+    pytest.param(spec.name, ep, id=f"{spec.name}.{ep.key}")
+    for spec in registry.ALL
+    for ep in spec.endpoints
+]
+
+# Leaves lean towards what parsers look at: numbers as text, epoch-like values, ISO-ish text.
+LEAVES = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=12)
+    | st.sampled_from(
+        ["", "nan", "-inf", "1e400", "0", "70000.5", "1710328241", "2026-02-06T00:00:00.5Z"]
+    )
+    | st.sampled_from([1710288000, 1736124757228637, 1548115200, 63212.97, -1, 10**30])
+)
+JSON = st.recursive(
+    LEAVES,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+FETCHED = st.datetimes(
+    min_value=datetime(2010, 1, 1),  # noqa: DTZ001 - hypothesis bounds are naive; timezones= sets UTC
+    max_value=datetime(2099, 1, 1),  # noqa: DTZ001
+    timezones=st.just(UTC),
+)
+
+#: Derandomized and without an example database: the same run every time, nothing written.
+DEFAULT = settings(max_examples=200, deadline=None, derandomize=True, database=None)
+SLOW = settings(max_examples=10_000, deadline=None, database=None)
+
+
+def check(ep: Endpoint, document: Json, fetched_at: datetime) -> None:
+    """The property: a list of sane observations, or a FetchError (anything else fails)."""
+    try:
+        result = ep.parse(document, fetched_at)
+    except FetchError:
+        return
+    assert isinstance(result, list)
+    for o in result:
+        assert isinstance(o, Observation)
+        assert math.isfinite(o.value)
+        assert o.observed_at.tzinfo is not None
+
+
+def paths(node: Json, prefix: tuple[str | int, ...] = ()) -> list[tuple[str | int, ...]]:
+    """Every path in a JSON document, the root included."""
+    out = [prefix]
+    if isinstance(node, dict):
+        for k, v in node.items():
+            out += paths(v, (*prefix, k))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            out += paths(v, (*prefix, i))
+    return out
+
+
+def replaced(document: Json, path: tuple[str | int, ...], value: Json) -> Json:
+    if not path:
+        return value
+    doc = copy.deepcopy(document)
+    node = doc
+    for key in path[:-1]:
+        node = node[key]  # type: ignore[index,call-overload]
+    node[path[-1]] = value  # type: ignore[index]
+    return doc
+
+
+def edited(seed: Json, edits: list[tuple[int, Json]]) -> Json:
+    """``seed`` with each edit's path (chosen by index among the current paths) replaced."""
+    doc = seed
+    for n, value in edits:
+        every = paths(doc)
+        doc = replaced(doc, every[n % len(every)], value)
+    return doc
+
+
+def documents(source: str, key: str) -> st.SearchStrategy[Json]:
+    """Any JSON value, or a real body of this endpoint with one to three fields replaced."""
+    seeds = [json.loads(body(source, name)) for name in REAL[(source, key)]]
+    edits = st.lists(st.tuples(st.integers(0, 10_000), JSON), min_size=1, max_size=3)
+    return st.one_of(JSON, st.builds(edited, st.sampled_from(seeds), edits))
+
+
+#: Built once: strategies made inside a test are re-validated on every example (slow).
+DOCUMENTS = {key: documents(*key) for key in REAL}
+
+
+def test_every_endpoint_has_real_seed_bodies() -> None:
+    assert {(p.values[0], p.values[1].key) for p in ENDPOINTS} == set(REAL)
+
+
+@pytest.mark.parametrize(("source", "ep"), ENDPOINTS)
+@DEFAULT
+@given(data=st.data(), fetched_at=FETCHED)
+def test_parser_never_fails_otherwise(
+    source: str, ep: Endpoint, data: st.DataObject, fetched_at: datetime
+) -> None:
+    check(ep, data.draw(DOCUMENTS[(source, ep.key)]), fetched_at)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("source", "ep"), ENDPOINTS)
+@SLOW
+@given(data=st.data(), fetched_at=FETCHED)
+def test_parser_never_fails_otherwise_slow(
+    source: str, ep: Endpoint, data: st.DataObject, fetched_at: datetime
+) -> None:
+    check(ep, data.draw(DOCUMENTS[(source, ep.key)]), fetched_at)
+
+
+# --- the registry -----------------------------------------------------------------------------
+
+
+def test_registry_order_names_and_lookup() -> None:
+    assert registry.NAMES == ("coinbase", "kraken", "bitstamp", "deribit")
+    assert tuple(spec.name for spec in registry.ALL) == registry.NAMES
+    for spec in registry.ALL:
+        assert registry.by_name(spec.name) is spec
+        assert spec.docs_url.startswith("https://")
+        assert spec.min_spacing_s > 0
+    with pytest.raises(KeyError, match="binance"):
+        registry.by_name("binance")

@@ -1,0 +1,28 @@
+"""Every source btcwatch knows, in display order, and lookup by name."""
+
+from __future__ import annotations
+
+from typing import Final
+
+from tui.core.sources import bitstamp, coinbase, deribit, kraken
+from tui.core.sources.spec import SourceSpec
+
+#: All sources, in the order the UI lists them.
+ALL: Final[tuple[SourceSpec, ...]] = (coinbase.SPEC, kraken.SPEC, bitstamp.SPEC, deribit.SPEC)
+
+#: Their names, in the same order (the config's ``[sources.<name>]`` sections).
+NAMES: Final[tuple[str, ...]] = tuple(spec.name for spec in ALL)
+
+_BY_NAME: Final = {spec.name: spec for spec in ALL}
+
+
+def by_name(name: str) -> SourceSpec:
+    """The source called ``name``.
+
+    Raises:
+        KeyError: no source has that name.
+    """
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise KeyError(f"unknown source {name!r} (known: {', '.join(NAMES)})") from None
