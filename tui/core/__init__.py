@@ -1,1 +1,1 @@
-"""The UI-free core: sources, http, store, recording, analytics and the engine. Never imports Textual."""
+"""The UI-free core: sources, http, store, recording, analytics, engine. Never imports Textual."""

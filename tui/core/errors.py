@@ -19,8 +19,8 @@
         ├── NeedsKeyError         the source needs an API key that the config does not give
         └── ParseError            the body is not what the parser expects (quotes what it saw)
 
-Every ``FetchError`` knows the :class:`~tui.core.model.Missing` it stands for, so the engine turns any
-of them into a status without a chain of ``except`` clauses.
+Every ``FetchError`` knows the :class:`~tui.core.model.Missing` it stands for, so the engine turns
+any of them into a status without a chain of ``except`` clauses.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class OfflineError(FetchError):
     reason = Status.OFFLINE
 
 
-class TimeoutError_(FetchError):  # noqa: N801 - the builtin name is taken
+class TimeoutError_(FetchError):  # the builtin name is taken
     """The provider did not answer in time."""
 
     reason = Status.TIMEOUT

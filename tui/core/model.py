@@ -1,4 +1,4 @@
-"""The data model: observations from parsers, missing values with reasons, source statuses, the Board."""
+"""The data model: observations, missing values with their reasons, source statuses, the Board."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ class Observation:
     source: str
     """Lower-case provider name, or ``consensus`` for derived readings."""
     observed_at: datetime
-    """When the value was true: the provider's own timestamp when it gives one, else the fetch time."""
+    """When the value was true: the provider's timestamp if it gives one, else the fetch time."""
 
     def __post_init__(self) -> None:
         if self.observed_at.tzinfo is None:

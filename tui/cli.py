@@ -1,0 +1,201 @@
+"""The ``btcwatch`` command. Headless commands never import Textual (the TUI is imported lazily)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import logging
+import os
+import re
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from tui import __version__
+
+if TYPE_CHECKING:
+    from tui.core.config import Settings
+    from tui.core.headless import Outcome
+
+DEMO_FILE: Final = "scenario-2026-02-05.jsonl.gz"
+DEMO_LABEL: Final = "DEMO · scenario 5–6 Feb 2026 · not live"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+def _duration(text: str) -> float:
+    """``90``, ``30s``, ``10m``, ``2h``, ``1d`` → seconds."""
+    m = _DURATION.match(text)
+    if m is None or float(m.group(1)) <= 0:
+        raise argparse.ArgumentTypeError(f"expected a duration like 30s, 10m or 2h, got {text!r}")
+    return float(m.group(1)) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+
+
+def _speed(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value <= 100_000:
+        raise argparse.ArgumentTypeError(f"expected a speed from 0 to 100000, got {text!r}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also used by the tests)."""
+    p = argparse.ArgumentParser(
+        prog="btcwatch",
+        description="Is BTC holding $70k, or is a retest of $60k-$50k coming? A terminal monitor.",
+        epilog="Config: $BTCWATCH_CONFIG or the user config dir (config.toml); "
+        "history: $BTCWATCH_DATA_DIR or the user data dir.",
+    )
+    p.add_argument("--version", action="version", version=f"btcwatch {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    s = sub.add_parser("snapshot", help="poll every enabled source once and print the readings")
+    s.add_argument("--json", action="store_true", help="print the JSON contract for scripts")
+    s.add_argument(
+        "--deadline", type=_duration, default=12.0, help="give up on sources after this (12s)"
+    )
+    r = sub.add_parser("record", help="poll live and record every HTTP exchange to FILE")
+    r.add_argument("file", type=Path, help="JSON Lines; gzip when the name ends .gz")
+    r.add_argument("--duration", type=_duration, default=600.0, help="how long (default 10m)")
+    rp = sub.add_parser("replay", help="play a recording back through the same parsers")
+    rp.add_argument("file", type=Path)
+    rp.add_argument("--speed", type=_speed, default=60.0, help="times real time (default 60)")
+    rp.add_argument("--json", action="store_true", help="print the final snapshot as JSON")
+    d = sub.add_parser("demo", help="replay the bundled 5-6 Feb 2026 scenario (no network)")
+    d.add_argument(
+        "--step",
+        type=_duration,
+        default=3600.0,
+        help="print a line every STEP of the scenario (1h)",
+    )
+    d.add_argument("--json", action="store_true", help="print the final snapshot as JSON")
+    sub.add_parser("sources", help="list the sources, their endpoints and settings")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``btcwatch`` script. Returns the exit code."""
+    args = build_parser().parse_args(argv)
+    _quiet_logging()
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`btcwatch snapshot --json | head`): stop quietly, as Unix tools do.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141
+    except Exception as exc:
+        from tui.core.errors import BtcwatchError
+
+        if isinstance(exc, BtcwatchError):
+            print(f"btcwatch: {exc}", file=sys.stderr)
+            return 2
+        if os.environ.get("BTCWATCH_DEBUG"):
+            raise
+        print(
+            f"btcwatch: internal error: {type(exc).__name__}: {exc} "
+            "(BTCWATCH_DEBUG=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from tui.core import config, headless
+
+    if args.command is None:
+        print(
+            "btcwatch: the live dashboard is not built yet; "
+            "try `btcwatch demo`, `btcwatch snapshot` or `btcwatch --help`",
+            file=sys.stderr,
+        )
+        return 2
+    settings = config.load()
+    for warning in settings.warnings:
+        print(f"btcwatch: warning: {warning}", file=sys.stderr)
+    if args.command == "sources":
+        return _sources(settings)
+    if args.command == "snapshot":
+        outcome = asyncio.run(headless.snapshot(settings, deadline_s=args.deadline))
+        _print_board(outcome, settings, as_json=args.json)
+        return outcome.exit_code
+    if args.command == "record":
+        return asyncio.run(headless.record(settings, args.file, args.duration)).exit_code
+    if args.command == "replay":
+        tape = None if args.json else headless.tape_printer(settings, sys.stdout)
+        outcome = asyncio.run(
+            headless.replay(settings, args.file, speed=args.speed, on_update=tape)
+        )
+        _print_board(outcome, settings, as_json=args.json)
+        return outcome.exit_code
+    if args.command == "demo":
+        from importlib.resources import files
+
+        demo = files("tui.demo") / DEMO_FILE
+        if args.json:
+            outcome = asyncio.run(
+                headless.tape(settings, demo, step_s=args.step, out=io.StringIO())
+            )
+            _print_board(outcome, settings, as_json=True)
+            return outcome.exit_code
+        print(DEMO_LABEL, flush=True)
+        outcome = asyncio.run(headless.tape(settings, demo, step_s=args.step))
+        print()
+        _print_board(outcome, settings, as_json=False)
+        print(DEMO_LABEL)
+        return outcome.exit_code
+    raise AssertionError(args.command)  # argparse only gives the commands above
+
+
+def _print_board(outcome: Outcome, settings: Settings, *, as_json: bool) -> None:
+    from tui.core import headless
+
+    if as_json:
+        print(headless.dumps(headless.snapshot_dict(outcome.board, outcome.notices)))
+    else:
+        print(headless.render_text(outcome.board, settings, outcome.notices))
+
+
+def _sources(settings: Settings) -> int:
+    from tui.core.sources import registry
+
+    for spec in registry.ALL:
+        conf = settings.source(spec.name)
+        base = conf.base_url or spec.base_url
+        state = "enabled" if conf.enabled else "disabled"
+        every = conf.interval or spec.interval_s
+        print(f"{spec.name:<10} {spec.bucket:<12} {state:<9} every {every:g}s  {base}")
+        for ep in spec.endpoints:
+            print(f"  {ep.key:<10} every {(ep.interval_s or every):g}s  {ep.url(base)}")
+    return 0
+
+
+def _quiet_logging() -> None:
+    """Log warnings to a file in the data dir, never to the terminal (no tracebacks for users)."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    if os.environ.get("BTCWATCH_DEBUG"):
+        logging.basicConfig(level=logging.DEBUG)
+        return
+    from tui.core import paths
+
+    try:
+        paths.data_dir().mkdir(parents=True, exist_ok=True)
+        handler: logging.Handler = logging.FileHandler(
+            paths.data_dir() / "btcwatch.log", delay=True
+        )
+    except OSError:
+        handler = logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,353 @@
+"""The engine: one polling loop per source; fetch, parse, store, derive, publish. No UI anywhere.
+
+Each source loop fetches the endpoints that are due, one after another, then sleeps until the next
+one is due: a loop is re-armed only when its fetch has ended, so fetches of one source never
+overlap, and a slow source delays no other. Parsing and deriving run in a worker thread; the store
+has exactly one writer thread. Every failure becomes a :class:`SourceStatus`, published like a
+reading, so the UI can say why a value is missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Final
+
+import httpx
+
+from tui.core.analytics import price
+from tui.core.clock import Clock
+from tui.core.config import Settings
+from tui.core.errors import FetchError, RateLimitedError
+from tui.core.http import HttpClient, HttpSettings, Response
+from tui.core.model import (
+    CONSENSUS,
+    Board,
+    Exchange,
+    Json,
+    Missing,
+    Mode,
+    Observation,
+    SourceStatus,
+    Status,
+)
+from tui.core.recording import keep_headers
+from tui.core.redact import redact_url
+from tui.core.sources import registry
+from tui.core.sources.spec import Endpoint, SourceSpec
+from tui.core.store import Store
+
+log = logging.getLogger(__name__)
+
+#: Requests in flight at once across all sources.
+MAX_CONCURRENCY: Final = 6
+#: Failures that hold for every endpoint of a host, so the round stops at the first one.
+_HOST_DOWN: Final = frozenset(
+    {Status.RATE_LIMITED, Status.OFFLINE, Status.BLOCKED, Status.GEO_BLOCKED}
+)
+#: How often the engine applies the store's retention while running.
+RETENTION_EVERY_S: Final = 3600.0
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """What the engine publishes after each fetch: the new Board and what changed."""
+
+    source: str
+    board: Board
+    status: SourceStatus
+    observations: tuple[Observation, ...] = ()
+
+
+Publish = Callable[[Update], None]
+
+
+@dataclass(slots=True)
+class _EndpointState:
+    next_due: datetime
+    missing: Missing | None = None
+    """The failure of this endpoint's last attempt, if it failed."""
+
+
+@dataclass(slots=True)
+class _SourceState:
+    spec: SourceSpec
+    base_url: str
+    interval_s: float
+    endpoints: dict[str, _EndpointState] = field(default_factory=dict)
+    last_ok_at: datetime | None = None
+    paused_until: datetime | None = None
+
+
+class Engine:
+    """Polls every enabled source on its schedule and keeps the latest :class:`Board`.
+
+    Args:
+        settings: the loaded configuration.
+        clock: the time source (``SystemClock`` live, ``ReplayClock`` for recordings).
+        store: the history store (written from one worker thread).
+        transport: an httpx transport (MockTransport in tests, recording or replay); ``None``
+            means the network.
+        mode: ``live``, ``demo`` or ``replay``; carried on the Board so every view can label it.
+        sources: the source specs to run (default: all registered).
+        http_settings: timeouts, size cap and retries.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Clock,
+        store: Store,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        mode: Mode = "live",
+        sources: Sequence[SourceSpec] = registry.ALL,
+        http_settings: HttpSettings | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self.store = store
+        self.mode: Mode = mode
+        # A replay serves recorded answers: spacing requests out would only slow it down.
+        self._spacing = mode == "live"
+        self._http = HttpClient(http_settings or HttpSettings(), clock, transport=transport)
+        self._limit = asyncio.Semaphore(MAX_CONCURRENCY)
+        self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="btcwatch-store")
+        now = clock.now()
+        self._states: dict[str, _SourceState] = {}
+        statuses: list[SourceStatus] = []
+        stale_after: dict[str, float] = {}
+        for spec in sources:
+            conf = settings.source(spec.name)
+            interval = conf.interval or spec.interval_s
+            stale_after[spec.name] = conf.stale_after or max(spec.stale_after, 3 * interval)
+            if not conf.enabled:
+                statuses.append(SourceStatus(spec.name, Status.DISABLED, "disabled in config"))
+                continue
+            state = _SourceState(spec, conf.base_url or spec.base_url, interval)
+            state.endpoints = {ep.key: _EndpointState(now) for ep in spec.endpoints}
+            self._states[spec.name] = state
+            statuses.append(SourceStatus(spec.name, Status.PENDING, "waiting for the first answer"))
+        stale_after[CONSENSUS] = max(stale_after.values(), default=60.0)
+        self._board = Board(mode, now).with_updates(
+            now=now, statuses=statuses, stale_after=stale_after
+        )
+
+    @property
+    def board(self) -> Board:
+        """The latest state."""
+        return self._board
+
+    @property
+    def sources(self) -> tuple[SourceSpec, ...]:
+        """The enabled sources."""
+        return tuple(s.spec for s in self._states.values())
+
+    def load_cached(self) -> Board:
+        """Seed the Board with the store's latest readings and statuses (blocking; call off the UI).
+
+        Cached readings keep their real ``observed_at``, so they show their age and look stale.
+        """
+        observations = self.store.latest()
+        cached = self.store.last_statuses()
+        for name, status in cached.items():
+            if name in self._states and status.last_ok_at is not None:
+                self._states[name].last_ok_at = status.last_ok_at
+        # Keep this run's PENDING/DISABLED words but remember when each source last answered.
+        statuses = [
+            SourceStatus(s.name, s.status, s.detail, last_ok_at=cached[s.name].last_ok_at)
+            for s in self._board.statuses.values()
+            if s.name in cached
+        ]
+        self._board = self._board.with_updates(
+            now=self.clock.now(), observations=observations, statuses=statuses
+        )
+        return self._board
+
+    async def run(self, publish: Publish) -> None:
+        """Poll every enabled source until cancelled, publishing an :class:`Update` per fetch."""
+        try:
+            async with asyncio.TaskGroup() as group:
+                for state in self._states.values():
+                    group.create_task(self._loop(state, publish), name=f"poll-{state.spec.name}")
+                group.create_task(self._retention_loop(), name="retention")
+        finally:
+            await self.aclose()
+
+    async def poll_once(self, *, deadline_s: float = 12.0, publish: Publish | None = None) -> Board:
+        """Fetch every endpoint of every enabled source once, concurrently; return the Board.
+
+        Sources still unanswered after ``deadline_s`` are marked ``timeout``.
+        """
+        tasks = {
+            name: asyncio.create_task(self._poll(state, list(state.spec.endpoints), publish))
+            for name, state in self._states.items()
+        }
+        if tasks:
+            _done, pending = await asyncio.wait(tasks.values(), timeout=deadline_s)
+            for name, task in tasks.items():
+                if task in pending:
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+                    missing = Missing(Status.TIMEOUT, f"no answer within {deadline_s:g} s")
+                    self._set_status(self._states[name], missing)
+        return self._board
+
+    async def aclose(self) -> None:
+        """Close the HTTP client and wait for queued store writes (the caller closes the store)."""
+        await self._http.aclose()
+        self._store_thread.shutdown(wait=True)
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _loop(self, state: _SourceState, publish: Publish) -> None:
+        while True:
+            now = self.clock.now()
+            if state.paused_until is not None and state.paused_until > now:
+                await self.clock.sleep((state.paused_until - now).total_seconds())
+                continue
+            due = [ep for ep in state.spec.endpoints if state.endpoints[ep.key].next_due <= now]
+            if due:
+                await self._poll(state, due, publish)
+            next_due = min(e.next_due for e in state.endpoints.values())
+            await self.clock.sleep(max(0.05, (next_due - self.clock.now()).total_seconds()))
+
+    async def _poll(
+        self, state: _SourceState, endpoints: Sequence[Endpoint], publish: Publish | None
+    ) -> None:
+        for ep in endpoints:
+            observations, missing = await self._fetch(state, ep)
+            ep_state = state.endpoints[ep.key]
+            interval = ep.interval_s or state.interval_s
+            ep_state.next_due = self.clock.now() + timedelta(seconds=interval)
+            ep_state.missing = missing
+            if isinstance(missing, Missing) and missing.until is not None:
+                state.paused_until = missing.until
+            status = self._set_status(state, None, observations)
+            if publish is not None:
+                publish(Update(state.spec.name, self._board, status, tuple(observations)))
+            if missing is not None and missing.reason in _HOST_DOWN:
+                break  # the host said stop, or is unreachable: ask nothing more of it this round
+
+    async def _fetch(
+        self, state: _SourceState, ep: Endpoint
+    ) -> tuple[list[Observation], Missing | None]:
+        url = ep.url(state.base_url)
+        response: Response | None = None
+        missing: Missing | None = None
+        try:
+            async with self._limit:
+                spacing = state.spec.min_spacing_s if self._spacing else 0.0
+                response = await self._http.get(url, min_spacing_s=spacing)
+            body: Json = response.json() if ep.format == "json" else response.text()
+            observations = await asyncio.to_thread(ep.parse, body, response.fetched_at)
+        except FetchError as exc:
+            observations, missing = [], exc.missing()
+            if isinstance(exc, RateLimitedError) and exc.until is None:
+                # Kraken says so inside an HTTP 200 without a time: wait one interval.
+                until = self.clock.now() + timedelta(seconds=max(60.0, state.interval_s))
+                missing = Missing(Status.RATE_LIMITED, exc.detail, until=until)
+        except Exception as exc:  # a parser bug must not end the loop: say it, keep polling
+            log.exception("%s %s: unexpected failure", state.spec.name, ep.key)
+            observations = []
+            missing = Missing(Status.PARSE_ERROR, f"internal error: {type(exc).__name__}: {exc}")
+        if response is not None:
+            self._store_later(self._save_exchange, state.spec.name, ep.key, response)
+        if observations:
+            self._store_later(self.store.write, observations)
+        return observations, missing
+
+    def _set_status(
+        self,
+        state: _SourceState,
+        missing: Missing | None,
+        observations: Sequence[Observation] = (),
+    ) -> SourceStatus:
+        """Fold the endpoints' last results into the source's status and update the Board."""
+        now = self.clock.now()
+        if missing is not None:
+            for ep_state in state.endpoints.values():
+                ep_state.missing = missing
+        failures = [(key, e.missing) for key, e in state.endpoints.items() if e.missing is not None]
+        if observations:
+            state.last_ok_at = now
+        if failures:
+            key, first = failures[0]
+            status = SourceStatus.from_missing(
+                state.spec.name, first, last_ok_at=state.last_ok_at, at=now
+            )
+            if len(state.endpoints) > 1 and len(failures) < len(state.endpoints):
+                status = SourceStatus(
+                    status.name,
+                    status.status,
+                    f"{key}: {status.detail}",
+                    status.last_ok_at,
+                    now,
+                    status.until,
+                )
+        else:
+            status = SourceStatus(
+                state.spec.name, Status.OK, "", last_ok_at=state.last_ok_at, last_attempt_at=now
+            )
+        board = self._board.with_updates(now=now, observations=observations, statuses=[status])
+        derived = price.derive(board.observations, now, board.stale_after, self.settings.pivot)
+        consensus = (
+            SourceStatus(
+                CONSENSUS,
+                Status.OK,
+                f"{len(derived.venues)} venues: " + ", ".join(derived.venues),
+                last_ok_at=now,
+                last_attempt_at=now,
+            )
+            if derived.missing is None
+            else SourceStatus.from_missing(
+                CONSENSUS, derived.missing, last_ok_at=self._consensus_ok_at(board), at=now
+            )
+        )
+        self._board = board.with_updates(
+            now=now, observations=derived.observations, statuses=[consensus]
+        )
+        self._store_later(self.store.record_status, status)
+        if derived.observations:
+            self._store_later(self.store.write, list(derived.observations))
+        return status
+
+    def _consensus_ok_at(self, board: Board) -> datetime | None:
+        old = board.statuses.get(CONSENSUS)
+        return None if old is None else old.last_ok_at
+
+    def _save_exchange(self, source: str, endpoint: str, response: Response) -> None:
+        headers = keep_headers(response.headers)
+        exchange = Exchange(
+            "GET",
+            redact_url(response.url),
+            response.status,
+            headers,
+            response.body,
+            response.fetched_at,
+            response.latency_ms,
+        )
+        self.store.save_exchange(source, endpoint, exchange)
+
+    def _store_later(self, fn: Callable[..., object], *args: object) -> None:
+        """Queue a store call on the writer thread without waiting (order is kept: one thread)."""
+        self._store_thread.submit(_quietly, fn, *args)
+
+    async def _retention_loop(self) -> None:
+        while True:
+            await self.clock.sleep(RETENTION_EVERY_S)
+            self._store_later(self.store.apply_retention, self.clock.now())
+
+
+def _quietly(fn: Callable[..., object], *args: object) -> None:
+    """Run a store call; a store failure is logged, never raised into the poll loop."""
+    try:
+        fn(*args)
+    except Exception:
+        log.exception("store call %s failed", getattr(fn, "__name__", fn))

@@ -1,0 +1,319 @@
+"""Headless commands on top of the Engine: ``snapshot``, ``record``, ``replay`` and the text demo.
+
+Exit codes: 0 when at least one source answered, 3 when none did, 2 for usage or config errors.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from typing import Final, TextIO
+
+from tui import __version__
+from tui.core import paths
+from tui.core.clock import ReplayClock, SystemClock
+from tui.core.config import Settings
+from tui.core.engine import Engine, Update
+from tui.core.model import CONSENSUS, Board, Mode, Reading, SourceStatus, Status, format_age
+from tui.core.store import Store
+
+EXIT_OK: Final = 0
+EXIT_USAGE: Final = 2
+EXIT_NO_SOURCE: Final = 3
+
+#: Glyphs that say a status without colour (NO_COLOR, low-colour SSH).
+GLYPHS: Final = {
+    Status.OK: "●",
+    Status.PENDING: "◌",
+    Status.DISABLED: "·",
+    Status.RATE_LIMITED: "▲",
+    Status.NEEDS_KEY: "○",
+    Status.STALE: "◐",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What a headless command produced: the final board and its exit code."""
+
+    board: Board
+    exit_code: int
+    notices: tuple[str, ...] = ()
+
+
+def exit_code(board: Board) -> int:
+    """0 when any real source answered this run, else 3."""
+    answered = any(s.status is Status.OK for name, s in board.statuses.items() if name != CONSENSUS)
+    return EXIT_OK if answered else EXIT_NO_SOURCE
+
+
+def _iso(t: datetime | None) -> str | None:
+    return None if t is None else t.astimezone(UTC).isoformat(timespec="milliseconds")
+
+
+def snapshot_dict(board: Board, notices: tuple[str, ...] = ()) -> dict[str, object]:
+    """The ``snapshot --json`` contract (scripts depend on it: extend it, never break it)."""
+    return {
+        "generated_at": _iso(board.generated_at),
+        "mode": board.mode,
+        "btcwatch_version": __version__,
+        "readings": [
+            {
+                "id": r.id,
+                "value": r.observation.value,
+                "unit": r.observation.unit,
+                "source": r.observation.source,
+                "observed_at": _iso(r.observation.observed_at),
+                "age_s": round(r.age_s, 3),
+                "stale": r.stale,
+            }
+            for r in board.readings()
+        ],
+        "sources": [
+            {
+                "name": s.name,
+                "status": s.status.value,
+                "detail": s.detail,
+                "last_ok_at": _iso(s.last_ok_at),
+            }
+            for s in sorted(board.statuses.values(), key=lambda s: (s.name == CONSENSUS, s.name))
+        ],
+        "checklist": [],
+        "verdict": None,
+        "notices": list(notices),
+    }
+
+
+def render_text(board: Board, settings: Settings, notices: tuple[str, ...] = ()) -> str:
+    """A compact, readable table of the board for people (``snapshot`` without ``--json``)."""
+    lines = [f"btcwatch {__version__} · {board.mode} · {board.generated_at:%Y-%m-%d %H:%M:%S} UTC"]
+    lines.extend(f"! {n}" for n in notices)
+    lines.append(headline(board, settings))
+    lines.append("")
+    rows = [
+        (r.id, f"{r.observation.value:,.2f} {r.observation.unit}", r.observation.source, _age(r))
+        for r in board.readings()
+    ]
+    if rows:
+        widths = [max(len(row[i]) for row in rows) for i in range(3)]
+        for row in rows:
+            lines.append(
+                f"{row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}"
+            )
+    else:
+        lines.append("no readings: every source is missing (see below)")
+    lines.append("")
+    for s in sorted(board.statuses.values(), key=lambda s: (s.name == CONSENSUS, s.name)):
+        lines.append(f"{GLYPHS.get(s.status, '✕')} {s.name:<10} {_status_text(s, board)}")
+    return "\n".join(lines)
+
+
+def headline(board: Board, settings: Settings) -> str:
+    """``BTC $68,412 ▼ 2.27% below the $70,000 pivot`` or why there is no price."""
+    r = board.reading("btc.price", CONSENSUS)
+    if r is None:
+        status = board.statuses.get(CONSENSUS)
+        why = status.detail if status is not None else "no price yet"
+        return f"BTC  price missing: {why}"
+    price = r.observation.value
+    dist = (price - settings.pivot) / settings.pivot * 100
+    arrow, side = ("▲", "above") if dist >= 0 else ("▼", "below")
+    band = settings.absorption_band
+    where = "inside" if band.contains(price) else ("above" if price > band.high else "below")
+    stale = f" · stale {format_age(r.age_s)}" if r.stale else ""
+    return (
+        f"BTC  ${price:,.0f}  {arrow} {abs(dist):.2f}% {side} the ${settings.pivot:,.0f} pivot"
+        f" · {where} the ${band.low:,.0f}–${band.high:,.0f} band{stale}"
+    )
+
+
+def _age(r: Reading) -> str:
+    return f"stale {format_age(r.age_s)}" if r.stale else format_age(r.age_s)
+
+
+def _status_text(s: SourceStatus, board: Board) -> str:
+    if s.status is Status.OK:
+        age = (
+            ""
+            if s.last_ok_at is None
+            else format_age((board.generated_at - s.last_ok_at).total_seconds())
+        )
+        return f"ok {age}".strip() + (f" · {s.detail}" if s.detail else "")
+    last = (
+        ""
+        if s.last_ok_at is None
+        else f" (last ok {format_age((board.generated_at - s.last_ok_at).total_seconds())} ago)"
+    )
+    return (s.detail or s.status.value) + last
+
+
+async def snapshot(settings: Settings, *, deadline_s: float = 12.0) -> Outcome:
+    """Poll every enabled source once, on top of the cached readings in the store."""
+    store = Store.open(paths.store_file(), settings.retention)
+    notices = tuple(n for n in (*settings.warnings, store.notice) if n)
+    engine = Engine(settings, SystemClock(), store, mode="live")
+    try:
+        await asyncio.to_thread(engine.load_cached)
+        board = await engine.poll_once(deadline_s=deadline_s)
+    finally:
+        await engine.aclose()
+        store.close()
+    return Outcome(board, exit_code(board), notices)
+
+
+async def record(
+    settings: Settings, path: Path, duration_s: float, *, out: TextIO = sys.stderr
+) -> Outcome:
+    """Poll live for ``duration_s``, writing every exchange to ``path`` (JSON Lines, gz by name)."""
+    import httpx
+
+    from tui.core.recording import RecordingHeader, RecordingTransport, RecordingWriter
+
+    clock = SystemClock()
+    header = RecordingHeader(1, clock.now(), __version__, "", "live")
+    store = Store.open(paths.store_file(), settings.retention)
+    count = 0
+
+    def tick(update: Update) -> None:
+        nonlocal count
+        count += 1
+
+    with RecordingWriter(path, header) as writer:
+        transport = RecordingTransport(httpx.AsyncHTTPTransport(), writer, clock)
+        engine = Engine(settings, clock, store, transport=transport)
+        print(f"recording to {path} for {format_age(duration_s)} (Ctrl-C stops early)", file=out)
+        try:
+            await _run_for(engine, tick, lambda: False, duration_s)
+        finally:
+            store.close()
+    print(f"{count} fetches recorded in {path}", file=out)
+    return Outcome(engine.board, exit_code(engine.board))
+
+
+async def replay(
+    settings: Settings,
+    path: Path | Traversable,
+    *,
+    speed: float,
+    mode: Mode = "replay",
+    on_update: Callable[[Update], None] | None = None,
+) -> Outcome:
+    """Play a recording through the same engine, parsers and rules, with an in-memory store."""
+    from tui.core.recording import ReplayTransport, read_recording
+
+    recording = read_recording(path)
+    clock = ReplayClock(recording.start, speed)
+    transport = ReplayTransport(recording, clock)
+    store = Store.open(None, settings.retention)
+    engine = Engine(settings, clock, store, transport=transport, mode=mode)
+    try:
+        await _run_for(engine, on_update or (lambda u: None), lambda: transport.finished, None)
+    finally:
+        store.close()
+    return Outcome(engine.board, exit_code(engine.board))
+
+
+async def _run_for(
+    engine: Engine,
+    publish: Callable[[Update], None],
+    finished: Callable[[], bool],
+    duration_s: float | None,
+) -> None:
+    """Run the engine until ``finished()`` or ``duration_s`` of real time or Ctrl-C."""
+    task = asyncio.create_task(engine.run(publish))
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    try:
+        while not task.done() and not finished():
+            if duration_s is not None and loop.time() - start >= duration_s:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+async def tape(
+    settings: Settings,
+    path: Path | Traversable,
+    *,
+    step_s: float,
+    mode: Mode = "demo",
+    out: TextIO = sys.stdout,
+) -> Outcome:
+    """Step through a recording: at every ``step_s`` of recorded time, poll once and print a line.
+
+    Deterministic and quick whatever the recording's length: the clock jumps from step to step and
+    each step is one ``poll_once`` (the text demo until the dashboard lands).
+    """
+    from tui.core.recording import ReplayTransport, read_recording
+
+    recording = read_recording(path)
+    clock = ReplayClock(recording.start, speed=1.0)
+    store = Store.open(None, settings.retention)
+    engine = Engine(settings, clock, store, transport=ReplayTransport(recording, clock), mode=mode)
+    # Each step lands a few seconds past its mark, so the answers recorded at the mark are served.
+    lead = timedelta(seconds=5)
+    marks = []
+    at = recording.start
+    while at + lead < recording.end:
+        marks.append(at + lead)
+        at += timedelta(seconds=step_s)
+    marks.append(recording.end)
+    try:
+        for at in marks:
+            clock.skip_to(at)
+            board = await engine.poll_once()
+            print(tape_line(board, settings), file=out, flush=True)
+    finally:
+        await engine.aclose()
+        store.close()
+    return Outcome(engine.board, exit_code(engine.board))
+
+
+def tape_line(board: Board, settings: Settings) -> str:
+    """``06 Feb 16:00 UTC  $71,422  ▲ +2.03% vs pivot · day 60,016–71,422 · above the band``."""
+    when = f"{board.generated_at:%d %b %H:%M} UTC"
+    r = board.reading("btc.price", CONSENSUS)
+    if r is None:
+        status = board.statuses.get(CONSENSUS)
+        return f"{when}  price missing: {status.detail if status else 'no data'}"
+    price = r.observation.value
+    dist = (price - settings.pivot) / settings.pivot * 100
+    arrow = "▲" if dist >= 0 else "▼"
+    band = settings.absorption_band
+    where = "inside" if band.contains(price) else ("above" if price > band.high else "below")
+    low, high = board.reading("btc.day.low", CONSENSUS), board.reading("btc.day.high", CONSENSUS)
+    day = (
+        ""
+        if low is None or high is None
+        else f" · day {low.observation.value:,.0f}–{high.observation.value:,.0f}"
+    )
+    return f"{when}  ${price:>7,.0f}  {arrow} {dist:+.2f}% vs pivot{day} · {where} the band"
+
+
+def tape_printer(settings: Settings, out: TextIO) -> Callable[[Update], None]:
+    """An ``on_update`` printing a :func:`tape_line` each time the consensus price changes."""
+    last: list[float] = []
+
+    def on_update(update: Update) -> None:
+        r = update.board.reading("btc.price", CONSENSUS)
+        if r is None or (last and last[-1] == r.observation.value):
+            return
+        last[:] = [r.observation.value]
+        print(tape_line(update.board, settings), file=out, flush=True)
+
+    return on_update
+
+
+def dumps(data: dict[str, object]) -> str:
+    """JSON for scripts: stable key order as built, UTF-8 kept."""
+    return json.dumps(data, ensure_ascii=False, indent=2)
