@@ -267,9 +267,11 @@ class Store:
         """The newest reading per (id, source), sorted by id then source."""
         out: list[Observation] = []
         first = "SELECT id, source FROM readings"
-        order = " ORDER BY id, source LIMIT 1"
+        order = " ORDER BY id, source, observed_at LIMIT 1"
+        after = " WHERE (id, source, observed_at) > (?, ?, 9223372036854775807)"
         with self._reading() as db:
-            # A loose index scan: one seek per series, never a pass over the whole table.
+            # A loose index scan: one seek per series, never a pass over the whole table. The
+            # seek names the largest observed_at, or SQLite walks every row of the last series.
             key = db.execute(first + order).fetchone()
             while key is not None:
                 row = db.execute(
@@ -279,7 +281,7 @@ class Store:
                 ).fetchone()
                 if row is not None:
                     out.append(Observation(key[0], row[1], row[2], key[1], _dt(row[0])))
-                key = db.execute(first + " WHERE (id, source) > (?, ?)" + order, key).fetchone()
+                key = db.execute(first + after + order, key).fetchone()
         return out
 
     def series(
