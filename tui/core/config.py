@@ -7,6 +7,7 @@ environment variable).
 Example ``config.toml``::
 
     pivot = 70000
+    high_test_tolerance_pct = 0.3   # how close to the day's high counts as a test of it
 
     [absorption_band]          # on-chain cost-basis cluster (Glassnode, Feb 2026): config, not live
     low = 66900
@@ -105,6 +106,8 @@ class Settings:
 
     pivot: float = 70_000.0
     """The level the whole product watches."""
+    high_test_tolerance_pct: float = 0.3
+    """How close to the day's high counts as a test of it, in percent."""
     absorption_band: Band = Band(66_900.0, 70_600.0, "Glassnode, Feb 2026")
     retest_band: Band = Band(50_000.0, 60_000.0)
     retention: Retention = field(default_factory=Retention)
@@ -188,6 +191,7 @@ def _build(
 ) -> Settings:
     defaults = Settings()
     pivot = defaults.pivot
+    tolerance = defaults.high_test_tolerance_pct
     bands = {"absorption_band": defaults.absorption_band, "retest_band": defaults.retest_band}
     band_nums: dict[str, dict[str, float]] = {k: {} for k in bands}
     band_notes: dict[str, str] = {}
@@ -198,6 +202,8 @@ def _build(
         parts = key.split(".")
         if parts == ["pivot"]:
             pivot = _number(key, value, origin, lo=1.0, hi=10_000_000.0)
+        elif parts == ["high_test_tolerance_pct"]:
+            tolerance = _number(key, value, origin, lo=0.01, hi=10.0)
         elif len(parts) == 2 and parts[0] in bands and parts[1] in _BAND_FIELDS:
             if parts[1] == "note":
                 band_notes[parts[0]] = _text(key, value, origin)
@@ -229,6 +235,7 @@ def _build(
         built_bands[name] = Band(low, high, note)
     return Settings(
         pivot=pivot,
+        high_test_tolerance_pct=tolerance,
         absorption_band=built_bands["absorption_band"],
         retest_band=built_bands["retest_band"],
         retention=Retention(**retention),

@@ -21,7 +21,7 @@ from typing import Final
 import httpx
 
 from tui.core.analytics import price
-from tui.core.clock import Clock
+from tui.core.clock import Clock, ReplayClock
 from tui.core.config import Settings
 from tui.core.errors import FetchError, RateLimitedError
 from tui.core.http import HttpClient, HttpSettings, Response
@@ -96,6 +96,9 @@ class Engine:
         mode: ``live``, ``demo`` or ``replay``; carried on the Board so every view can label it.
         sources: the source specs to run (default: all registered).
         http_settings: timeouts, size cap and retries.
+        min_real_interval_s: with a :class:`ReplayClock`, poll an endpoint at most this often in
+            real time (a demo at 960× would otherwise poll hundreds of times a second); stale
+            limits stretch to match, so paced readings do not look stale.
     """
 
     def __init__(
@@ -108,6 +111,7 @@ class Engine:
         mode: Mode = "live",
         sources: Sequence[SourceSpec] = registry.ALL,
         http_settings: HttpSettings | None = None,
+        min_real_interval_s: float = 0.0,
     ) -> None:
         self.settings = settings
         self.clock = clock
@@ -118,14 +122,18 @@ class Engine:
         self._http = HttpClient(http_settings or HttpSettings(), clock, transport=transport)
         self._limit = asyncio.Semaphore(MAX_CONCURRENCY)
         self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="btcwatch-store")
+        speed = clock.speed if isinstance(clock, ReplayClock) else 1.0
+        #: No endpoint is polled more often than this (recorded seconds); 0 outside replays.
+        self._floor_s = speed * min_real_interval_s
         now = clock.now()
         self._states: dict[str, _SourceState] = {}
         statuses: list[SourceStatus] = []
         stale_after: dict[str, float] = {}
         for spec in sources:
             conf = settings.source(spec.name)
-            interval = conf.interval or spec.interval_s
-            stale_after[spec.name] = conf.stale_after or max(spec.stale_after, 3 * interval)
+            interval = max(conf.interval or spec.interval_s, self._floor_s)
+            limit = conf.stale_after or max(spec.stale_after, 3 * interval)
+            stale_after[spec.name] = max(limit, 3 * self._floor_s)
             if not conf.enabled:
                 statuses.append(SourceStatus(spec.name, Status.DISABLED, "disabled in config"))
                 continue
@@ -224,7 +232,7 @@ class Engine:
         for ep in endpoints:
             observations, missing = await self._fetch(state, ep)
             ep_state = state.endpoints[ep.key]
-            interval = ep.interval_s or state.interval_s
+            interval = max(ep.interval_s or state.interval_s, self._floor_s)
             ep_state.next_due = self.clock.now() + timedelta(seconds=interval)
             ep_state.missing = missing
             if isinstance(missing, Missing) and missing.until is not None:
