@@ -69,22 +69,45 @@ class ReplayClock:
         self.speed = speed
         self._origin = start.astimezone(UTC)
         self._t0 = time.monotonic()
+        self._paused_at: datetime | None = None
 
     def now(self) -> datetime:
         """Recorded time now."""
+        if self._paused_at is not None:
+            return self._paused_at
         elapsed = (time.monotonic() - self._t0) * self.speed
         return self._origin + timedelta(seconds=elapsed)
+
+    @property
+    def paused(self) -> bool:
+        """True while recorded time stands still."""
+        return self._paused_at is not None
+
+    def pause(self) -> None:
+        """Stop recorded time (a paused demo stays where it is)."""
+        if self._paused_at is None:
+            self._paused_at = self.now()
+
+    def resume(self) -> None:
+        """Let recorded time run again from where it stopped."""
+        if self._paused_at is not None:
+            self._origin, self._t0 = self._paused_at, time.monotonic()
+            self._paused_at = None
 
     def skip_to(self, when: datetime) -> None:
         """Jump forward to ``when`` (no-op if it is in the past)."""
         now = self.now()
         if when > now:
             self._origin += when - now
+            if self._paused_at is not None:
+                self._paused_at = when
 
     def restart(self, start: datetime) -> None:
         """Go back to ``start`` (for a looping demo)."""
         self._origin = start.astimezone(UTC)
         self._t0 = time.monotonic()
+        if self._paused_at is not None:
+            self._paused_at = self._origin
 
     async def sleep(self, seconds: float) -> None:
         """Sleep ``seconds`` of recorded time, i.e. ``seconds / speed`` of real time."""

@@ -35,6 +35,7 @@ from tui.core.model import (
     Observation,
     SourceStatus,
     Status,
+    Update,
 )
 from tui.core.recording import keep_headers
 from tui.core.redact import redact_url
@@ -52,16 +53,6 @@ _HOST_DOWN: Final = frozenset(
 )
 #: How often the engine applies the store's retention while running.
 RETENTION_EVERY_S: Final = 3600.0
-
-
-@dataclass(frozen=True, slots=True)
-class Update:
-    """What the engine publishes after each fetch: the new Board and what changed."""
-
-    source: str
-    board: Board
-    status: SourceStatus
-    observations: tuple[Observation, ...] = ()
 
 
 Publish = Callable[[Update], None]
@@ -145,6 +136,9 @@ class Engine:
         self._board = Board(mode, now).with_updates(
             now=now, statuses=statuses, stale_after=stale_after
         )
+        self._running = asyncio.Event()
+        self._running.set()
+        self._wake = asyncio.Event()
 
     @property
     def board(self) -> Board:
@@ -155,6 +149,32 @@ class Engine:
     def sources(self) -> tuple[SourceSpec, ...]:
         """The enabled sources."""
         return tuple(s.spec for s in self._states.values())
+
+    @property
+    def paused(self) -> bool:
+        """True while polling is paused."""
+        return not self._running.is_set()
+
+    def pause(self) -> None:
+        """Stop polling after the fetches under way (and stop a replay's clock)."""
+        self._running.clear()
+        if isinstance(self.clock, ReplayClock):
+            self.clock.pause()
+
+    def resume(self) -> None:
+        """Poll again."""
+        if isinstance(self.clock, ReplayClock):
+            self.clock.resume()
+        self._running.set()
+        self._wake.set()
+
+    def refresh_now(self) -> None:
+        """Make every endpoint due now and wake the sleeping loops (a rate limit still holds)."""
+        now = self.clock.now()
+        for state in self._states.values():
+            for ep_state in state.endpoints.values():
+                ep_state.next_due = now
+        self._wake.set()
 
     def load_cached(self) -> Board:
         """Seed the Board with the store's latest readings and statuses (blocking; call off the UI).
@@ -216,15 +236,32 @@ class Engine:
 
     async def _loop(self, state: _SourceState, publish: Publish) -> None:
         while True:
+            await self._running.wait()
             now = self.clock.now()
             if state.paused_until is not None and state.paused_until > now:
-                await self.clock.sleep((state.paused_until - now).total_seconds())
+                await self._sleep((state.paused_until - now).total_seconds())
                 continue
             due = [ep for ep in state.spec.endpoints if state.endpoints[ep.key].next_due <= now]
             if due:
                 await self._poll(state, due, publish)
             next_due = min(e.next_due for e in state.endpoints.values())
-            await self.clock.sleep(max(0.05, (next_due - self.clock.now()).total_seconds()))
+            await self._sleep(max(0.05, (next_due - self.clock.now()).total_seconds()))
+
+    async def _sleep(self, seconds: float) -> None:
+        """Sleep on the clock, but wake at once for ``refresh_now`` or ``resume``."""
+        if self._wake.is_set():
+            self._wake.clear()
+            return
+        waker = asyncio.ensure_future(self._wake.wait())
+        sleeper = asyncio.ensure_future(self.clock.sleep(seconds))
+        try:
+            await asyncio.wait((waker, sleeper), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waker.cancel()
+            sleeper.cancel()
+        if self._wake.is_set():
+            # Every loop sleeping now sees it within this tick; then it is spent.
+            asyncio.get_running_loop().call_soon(self._wake.clear)
 
     async def _poll(
         self, state: _SourceState, endpoints: Sequence[Endpoint], publish: Publish | None
@@ -279,6 +316,10 @@ class Engine:
     ) -> SourceStatus:
         """Fold the endpoints' last results into the source's status and update the Board."""
         now = self.clock.now()
+        if now < self._board.generated_at - timedelta(seconds=1):
+            # Time went backwards: a looping replay started over. Newer-wins would freeze the
+            # Board on the recording's end, so start it afresh (statuses and limits kept).
+            self._board = Board(self.mode, now, {}, self._board.statuses, self._board.stale_after)
         if missing is not None:
             for ep_state in state.endpoints.values():
                 ep_state.missing = missing

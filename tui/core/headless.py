@@ -20,8 +20,17 @@ from tui import __version__
 from tui.core import paths
 from tui.core.clock import ReplayClock, SystemClock
 from tui.core.config import Settings
-from tui.core.engine import Engine, Update
-from tui.core.model import CONSENSUS, Board, Mode, Reading, SourceStatus, Status, format_age
+from tui.core.engine import Engine
+from tui.core.model import (
+    CONSENSUS,
+    Board,
+    Mode,
+    Reading,
+    SourceStatus,
+    Status,
+    Update,
+    format_age,
+)
 from tui.core.store import Store
 
 EXIT_OK: Final = 0

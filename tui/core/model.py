@@ -237,3 +237,13 @@ class Exchange:
     body: bytes
     fetched_at: datetime
     latency_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """What the engine publishes after each fetch: the new Board and what changed."""
+
+    source: str
+    board: Board
+    status: SourceStatus
+    observations: tuple[Observation, ...] = ()

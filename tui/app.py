@@ -1,0 +1,312 @@
+"""BtcwatchApp: wiring only. The engine runs in a worker; its updates arrive as messages."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.resources.abc import Traversable
+from pathlib import Path
+from time import monotonic
+from typing import TYPE_CHECKING, ClassVar
+
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+from widgets.bucket_pane import BucketPane
+
+from themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, THEMES
+from tui.core import paths, views
+from tui.core.config import Settings
+from tui.core.model import Board, Mode
+from tui.core.sources import registry
+from tui.core.store import Store
+from tui.messages import BoardLoaded, EngineStopped, EngineUpdated
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.drilldown import DrilldownScreen
+from tui.screens.help import HelpScreen
+
+if TYPE_CHECKING:
+    import httpx
+
+    from tui.core.clock import Clock
+    from tui.core.engine import Engine
+
+#: Redraw the chart and the day's high tests at most this often (seconds of real time).
+CHART_EVERY_S = 1.0
+#: How often to check that the controlling terminal is still there (seconds).
+TERMINAL_CHECK_S = 5.0
+#: In a replay, no endpoint is polled more often than this in real time (keeps a 960× demo idle).
+REPLAY_MIN_REAL_INTERVAL_S = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """What to run: live polling, or a recording played back (the demo is one)."""
+
+    settings: Settings
+    mode: Mode = "live"
+    label: str = ""
+    """Banner text; demo and replay always have one."""
+    recording: Path | Traversable | None = None
+    speed: float = 1.0
+    loop: bool = False
+    poll: bool = True
+    """False: paint what the store has and never poll (tests, snapshots)."""
+
+
+class BtcwatchApp(App[None]):
+    """The btcwatch terminal app."""
+
+    TITLE = "btcwatch"
+    CSS_PATH = "../themes/btcwatch.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark,f1", "help", "Help", key_display="?"),
+        Binding("r", "refresh", "Refresh"),
+        Binding("p", "pause", "Pause"),
+        Binding("R", "restart_engine", "Restart engine", show=False),
+        Binding("enter", "drill", "Drill down"),
+    ]
+
+    def __init__(
+        self, session: Session, *, store: Store | None = None, board: Board | None = None
+    ) -> None:
+        super().__init__()
+        self.session = session
+        self._store = store
+        self._board = board
+        self._engine: Engine | None = None
+        self._notices: tuple[str, ...] = ()
+        self._chart_at = 0.0
+        self._today: list[tuple[datetime, float]] = []
+        has_source = {s.bucket for s in registry.ALL}
+        self.add_mode("dashboard", lambda: DashboardScreen(session.settings, sorted(has_source)))
+        for theme in THEMES:
+            self.register_theme(theme)
+        self.theme = DEFAULT_THEME
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """btcwatch's semantic colours, so every theme (built-in ones too) has them."""
+        return {**super().get_theme_variable_defaults(), **SEMANTIC_DEFAULTS}
+
+    @property
+    def dashboard(self) -> DashboardScreen:
+        """The dashboard screen (the base of the dashboard mode)."""
+        screen = self.get_screen_stack("dashboard")[0] if self.current_mode == "dashboard" else None
+        assert isinstance(screen, DashboardScreen)
+        return screen
+
+    def get_screen_stack(self, mode: str) -> list[Screen[object]]:
+        """The screens of ``mode``, bottom first."""
+        return list(self._screen_stacks.get(mode, []))
+
+    def on_mount(self) -> None:
+        self.switch_mode("dashboard")
+        self.dashboard.set_banner(self.session.label)
+        # A dropped SSH session sends SIGHUP: leave cleanly (no handler on non-Unix loops).
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
+        if sys.__stdin__ is not None and sys.__stdin__.isatty():
+            self.set_interval(TERMINAL_CHECK_S, self._check_terminal)
+        self._load_cached()
+
+    # -- start-up: cached readings first, then the engine -----------------------------------
+
+    @work(thread=True, exit_on_error=False, group="boot")
+    def _load_cached(self) -> None:
+        """Open the store and paint its latest readings before any network round."""
+        store = self._store
+        if store is None:
+            path = paths.store_file() if self.session.mode == "live" else None
+            store = Store.open(path, self.session.settings.retention)
+            self._store = store
+        board = self._board
+        if board is None:
+            board = Board(self.session.mode, datetime.now(UTC)).with_updates(
+                now=datetime.now(UTC),
+                observations=store.latest() if self.session.mode == "live" else (),
+                stale_after={s.name: s.stale_after for s in registry.ALL},
+            )
+        notices = tuple(n for n in (*self.session.settings.warnings, store.notice) if n)
+        self.post_message(BoardLoaded(board, notices))
+
+    def on_board_loaded(self, message: BoardLoaded) -> None:
+        self._board = message.board
+        self._notices = message.notices
+        for notice in message.notices:
+            self.notify(notice, severity="warning", timeout=10)
+        self._paint(force_chart=True)
+        if self.session.poll:
+            self._run_engine()
+
+    @work(exclusive=True, exit_on_error=False, group="engine")
+    async def _run_engine(self) -> None:
+        """Import the engine off the UI thread, then poll until cancelled."""
+        engine_module = await asyncio.to_thread(__import__, "tui.core.engine", fromlist=["Engine"])
+        assert self._store is not None
+        clock, transport = self._clock_and_transport()
+        engine: Engine = engine_module.Engine(
+            self.session.settings,
+            clock,
+            self._store,
+            transport=transport,
+            mode=self.session.mode,
+            min_real_interval_s=REPLAY_MIN_REAL_INTERVAL_S,
+        )
+        if self.session.mode == "live":
+            await asyncio.to_thread(engine.load_cached)
+        self._engine = engine
+        await engine.run(lambda update: self.post_message(EngineUpdated(update)))
+
+    def _clock_and_transport(self) -> tuple[Clock, httpx.AsyncBaseTransport | None]:
+        """The engine's clock and transport: the network, or the session's recording."""
+        from tui.core.clock import ReplayClock, SystemClock
+
+        if self.session.recording is None:
+            return SystemClock(), None
+        from tui.core.recording import ReplayTransport, read_recording
+
+        recording = read_recording(self.session.recording)
+        clock = ReplayClock(recording.start, self.session.speed)
+        return clock, ReplayTransport(recording, clock, loop=self.session.loop)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group in ("engine", "boot") and event.state is WorkerState.ERROR:
+            error = event.worker.error
+            self.post_message(EngineStopped(f"{type(error).__name__}: {error}"))
+
+    def on_engine_stopped(self, message: EngineStopped) -> None:
+        self._engine = None
+        self.notify(
+            f"polling stopped: {message.error} — press R to restart",
+            title="engine error",
+            severity="error",
+            timeout=30,
+            markup=False,
+        )
+
+    # -- updates -------------------------------------------------------------------------------
+
+    def on_engine_updated(self, message: EngineUpdated) -> None:
+        self._board = message.update.board
+        self._paint()
+
+    def _paint(self, *, force_chart: bool = False) -> None:
+        if self._board is None or self.current_mode != "dashboard":
+            return
+        self.dashboard.show_board(self._board, self._today)
+        if force_chart or monotonic() - self._chart_at >= CHART_EVERY_S:
+            self._chart_at = monotonic()
+            self._load_chart(self.dashboard.chart_range, self._board.generated_at)
+        if isinstance(self.screen, DrilldownScreen):
+            self.screen.reload()
+
+    @work(thread=True, exclusive=True, group="chart", exit_on_error=False)
+    def _load_chart(self, range_: views.ChartRange, now: datetime) -> None:
+        """Read the chart and today's series from the store (a thread: never on the UI)."""
+        if self._store is None:
+            return
+        data = views.load_chart(self._store, self.session.settings, range_, now)
+        today = views.today_series(self._store, now)
+        self.call_from_thread(self._show_chart, data, today)
+
+    def _show_chart(self, data: views.ChartData, today: list[tuple[datetime, float]]) -> None:
+        self._today = today
+        self.dashboard.show_chart(data)
+        if self._board is not None:
+            self.dashboard.show_board(self._board, today)
+
+    def on_dashboard_screen_range_changed(self, message: DashboardScreen.RangeChanged) -> None:
+        if self._board is not None:
+            self._load_chart(message.range, self._board.generated_at)
+
+    # -- actions -------------------------------------------------------------------------------
+
+    def on_bucket_pane_selected(self, message: BucketPane.Selected) -> None:
+        self.open_bucket(message.key)
+
+    def open_bucket(self, key: str) -> None:
+        """Push the drill-down of bucket ``key``."""
+        board, store, settings = self._board, self._store, self.session.settings
+        if board is None or store is None:
+            return
+        current = self
+
+        def load() -> views.DrilldownView:
+            latest = current._board or board
+            return views.drilldown(latest, store, registry.ALL, settings, key)
+
+        self.push_screen(DrilldownScreen(key, load))
+
+    def action_drill(self) -> None:
+        """Enter on the focused pane."""
+        focused = self.focused
+        if isinstance(focused, BucketPane):
+            self.open_bucket(focused.info.key)
+
+    def action_help(self) -> None:
+        """Every key, every pane, every source."""
+        if isinstance(self.screen, HelpScreen):
+            return
+        keys = [
+            ("q", "quit"),
+            ("? / F1", "this help"),
+            ("r", "refresh now (every source is asked at once)"),
+            ("p", "pause / resume polling (a paused demo stops its clock)"),
+            ("Tab / arrows / 1-8 / mouse", "focus a pane"),
+            ("Enter", "drill down into the focused pane's sources"),
+            ("Esc", "back"),
+            ("[ / ]", "chart range: 1D, 1W, 1M, 3M"),
+            ("Ctrl+P", "command palette: theme, pause, refresh, open a bucket"),
+            ("R", "restart polling after an engine error"),
+        ]
+        self.push_screen(HelpScreen(keys, views.BUCKETS, registry.ALL))
+
+    def action_refresh(self) -> None:
+        """Ask every source now."""
+        if self._engine is not None:
+            self._engine.refresh_now()
+            self.notify("refreshing every source", timeout=2)
+
+    def action_pause(self) -> None:
+        """Pause or resume polling; the status strip says which."""
+        engine = self._engine
+        if engine is None:
+            return
+        engine.resume() if engine.paused else engine.pause()
+        self.dashboard.set_paused(engine.paused)
+
+    def action_restart_engine(self) -> None:
+        """Start polling again after an engine error."""
+        if self._engine is None and self.session.poll and self._board is not None:
+            self._run_engine()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The command palette: Textual's own (theme, keys, quit) plus btcwatch's."""
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Pause / resume polling", "Stop or restart every source", self.action_pause
+        )
+        yield SystemCommand("Refresh now", "Ask every source at once", self.action_refresh)
+        for info in views.BUCKETS:
+            yield SystemCommand(
+                f"Open {info.title}", info.about, lambda key=info.key: self.open_bucket(key)
+            )
+
+    def _check_terminal(self) -> None:
+        """Exit when the controlling terminal has gone (an SSH session that dropped)."""
+        try:
+            alive = sys.__stdin__ is not None and os.isatty(sys.__stdin__.fileno())
+            os.get_terminal_size(sys.__stdout__.fileno() if sys.__stdout__ else 1)
+        except (OSError, ValueError):
+            alive = False
+        if not alive:
+            self.exit(return_code=0)

@@ -1,0 +1,156 @@
+"""The dashboard: a pane per bucket of DOMAIN.md, the price pane first, the status strip last."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import ClassVar
+
+from textual import events
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, Horizontal, Vertical
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+from widgets.bucket_pane import BucketPane
+from widgets.mode_banner import ModeBanner
+from widgets.pivot_chart import PivotChart
+from widgets.price_pane import PricePane
+from widgets.status_strip import StatusStrip
+
+from tui.core.config import Settings
+from tui.core.model import Board
+from tui.core.views import (
+    BUCKETS,
+    RANGES,
+    ChartData,
+    ChartRange,
+    bucket,
+    price_view,
+    status_chips,
+)
+
+MIN_WIDTH = 60
+MIN_HEIGHT = 16
+
+
+class DashboardScreen(Screen[None]):
+    """The main screen. A controller: it turns the Board into widget reactives."""
+
+    DEFAULT_CSS = """
+    DashboardScreen { layout: vertical; }
+    DashboardScreen #main { height: 1fr; }
+    DashboardScreen #top { height: 1fr; }
+    DashboardScreen #pane-price { width: 2fr; }
+    DashboardScreen #pane-checklist { width: 1fr; }
+    DashboardScreen #buckets { grid-size: 6 1; height: 4; }
+    DashboardScreen.-wide #buckets { grid-size: 3 2; height: 12; }
+    DashboardScreen PricePane { height: auto; }
+    DashboardScreen PivotChart { height: 1fr; min-height: 5; }
+    DashboardScreen #too-small {
+        display: none; width: 1fr; height: 1fr; content-align: center middle;
+    }
+    DashboardScreen.-too-small #too-small { display: block; }
+    DashboardScreen.-too-small #main, DashboardScreen.-too-small Footer,
+    DashboardScreen.-too-small ModeBanner { display: none; }
+    """
+
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"),
+        (140, "-wide"),
+    ]
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left_square_bracket", "range(-1)", "Range", key_display="["),
+        Binding("right_square_bracket", "range(1)", "Range", key_display="]", show=False),
+        Binding("right,down", "app.focus_next", "Next pane", show=False),
+        Binding("left,up", "app.focus_previous", "Previous pane", show=False),
+        *(
+            Binding(str(n), f"focus_pane({n})", f"Pane {n}", show=False)
+            for n in range(1, len(BUCKETS) + 1)
+        ),
+    ]
+
+    chart_range: reactive[ChartRange] = reactive("1D")
+    """The price chart's range, cycled with ``[`` and ``]``."""
+
+    class RangeChanged(Message):
+        """The user asked for another chart range."""
+
+        def __init__(self, range_: ChartRange) -> None:
+            self.range = range_
+            super().__init__()
+
+    def __init__(self, settings: Settings, has_source: Sequence[str]) -> None:
+        super().__init__()
+        self._settings = settings
+        self._has_source = frozenset(has_source)
+
+    def compose(self) -> ComposeResult:
+        yield ModeBanner(id="banner")
+        with Vertical(id="main"):
+            with Horizontal(id="top"):
+                yield self._pane("price", PricePane(id="price"), PivotChart(id="chart"))
+                yield self._pane("checklist")
+            with Grid(id="buckets"):
+                for info in BUCKETS[2:]:
+                    yield self._pane(info.key)
+            yield StatusStrip(id="strip")
+        yield Static(id="too-small")
+        yield Footer()
+
+    def _pane(self, key: str, *children: PricePane | PivotChart) -> BucketPane:
+        number = next(i for i, b in enumerate(BUCKETS, 1) if b.key == key)
+        return BucketPane(
+            bucket(key), *children, number=number, has_source=key in self._has_source,
+            id=f"pane-{key}",
+        )  # fmt: skip
+
+    def on_mount(self) -> None:
+        self.query_one("#pane-price", BucketPane).focus()
+        self._check_size(self.size.width, self.size.height)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._check_size(event.size.width, event.size.height)
+
+    def _check_size(self, width: int, height: int) -> None:
+        small = width < MIN_WIDTH or height < MIN_HEIGHT
+        self.set_class(small, "-too-small")
+        if small:
+            self.query_one("#too-small", Static).update(
+                f"btcwatch needs at least {MIN_WIDTH}×{MIN_HEIGHT} (now {width}×{height})"
+            )
+
+    def show_board(self, board: Board, today: Sequence[tuple[datetime, float]] = ()) -> None:
+        """Put ``board`` on screen."""
+        self.query_one(PricePane).view = price_view(board, self._settings, today)
+        self.query_one(StatusStrip).chips = status_chips(board)
+
+    def show_chart(self, data: ChartData) -> None:
+        """Put a freshly loaded chart on screen (ignored if the range moved on meanwhile)."""
+        if data.range == self.chart_range:
+            self.query_one(PivotChart).data = data
+
+    def set_paused(self, paused: bool) -> None:
+        """Say on screen whether polling is paused."""
+        self.query_one(StatusStrip).paused = paused
+
+    def set_banner(self, label: str) -> None:
+        """The demo/replay label (empty hides the banner)."""
+        self.query_one(ModeBanner).label = label
+
+    def action_range(self, step: int) -> None:
+        """Cycle the chart range: 1D → 1W → 1M → 3M."""
+        index = (RANGES.index(self.chart_range) + step) % len(RANGES)
+        self.chart_range = RANGES[index]
+        self.post_message(self.RangeChanged(self.chart_range))
+
+    def action_focus_pane(self, number: int) -> None:
+        """Focus pane ``number`` (1-based, as titled)."""
+        panes = list(self.query(BucketPane))
+        key = BUCKETS[number - 1].key
+        for pane in panes:
+            if pane.id == f"pane-{key}":
+                pane.focus()
