@@ -20,18 +20,18 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState
-from widgets.bucket_pane import BucketPane
 
 from themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, THEMES
 from tui.core import paths, views
 from tui.core.config import Settings
-from tui.core.model import Board, Mode
+from tui.core.model import Board, Mode, Update
 from tui.core.sources import registry
 from tui.core.store import Store
 from tui.messages import BoardLoaded, EngineStopped, EngineUpdated
 from tui.screens.dashboard import DashboardScreen
 from tui.screens.drilldown import DrilldownScreen
 from tui.screens.help import HelpScreen
+from widgets.bucket_pane import BucketPane
 
 if TYPE_CHECKING:
     import httpx
@@ -82,13 +82,18 @@ class BtcwatchApp(App[None]):
         super().__init__()
         self.session = session
         self._store = store
+        self._own_store = store is None
+        """The app opened the store itself, so it closes it."""
         self._board = board
         self._engine: Engine | None = None
         self._notices: tuple[str, ...] = ()
         self._chart_at = 0.0
         self._today: list[tuple[datetime, float]] = []
         has_source = {s.bucket for s in registry.ALL}
-        self.add_mode("dashboard", lambda: DashboardScreen(session.settings, sorted(has_source)))
+        self.add_mode(
+            "dashboard",
+            lambda: DashboardScreen(session.settings, sorted(has_source), session.label),
+        )
         for theme in THEMES:
             self.register_theme(theme)
         self.theme = DEFAULT_THEME
@@ -100,23 +105,22 @@ class BtcwatchApp(App[None]):
     @property
     def dashboard(self) -> DashboardScreen:
         """The dashboard screen (the base of the dashboard mode)."""
-        screen = self.get_screen_stack("dashboard")[0] if self.current_mode == "dashboard" else None
+        screen = self.get_screen_stack("dashboard")[0]
         assert isinstance(screen, DashboardScreen)
         return screen
 
-    def get_screen_stack(self, mode: str) -> list[Screen[object]]:
-        """The screens of ``mode``, bottom first."""
-        return list(self._screen_stacks.get(mode, []))
-
     def on_mount(self) -> None:
         self.switch_mode("dashboard")
-        self.dashboard.set_banner(self.session.label)
         # A dropped SSH session sends SIGHUP: leave cleanly (no handler on non-Unix loops).
         with contextlib.suppress(NotImplementedError, RuntimeError):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
         if sys.__stdin__ is not None and sys.__stdin__.isatty():
             self.set_interval(TERMINAL_CHECK_S, self._check_terminal)
         self._load_cached()
+
+    def on_unmount(self) -> None:
+        if self._own_store and self._store is not None:
+            self._store.close()
 
     # -- start-up: cached readings first, then the engine -----------------------------------
 
@@ -164,7 +168,11 @@ class BtcwatchApp(App[None]):
         if self.session.mode == "live":
             await asyncio.to_thread(engine.load_cached)
         self._engine = engine
-        await engine.run(lambda update: self.post_message(EngineUpdated(update)))
+
+        def publish(update: Update) -> None:
+            self.post_message(EngineUpdated(update))
+
+        await engine.run(publish)
 
     def _clock_and_transport(self) -> tuple[Clock, httpx.AsyncBaseTransport | None]:
         """The engine's clock and transport: the network, or the session's recording."""

@@ -16,11 +16,16 @@ from typing import TYPE_CHECKING, Final
 from tui import __version__
 
 if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
     from tui.core.config import Settings
     from tui.core.headless import Outcome
+    from tui.core.model import Mode
 
 DEMO_FILE: Final = "scenario-2026-02-05.jsonl.gz"
 DEMO_LABEL: Final = "DEMO · scenario 5–6 Feb 2026 · not live"
+#: The demo's two days in about three minutes.
+DEMO_SPEED: Final = 960.0
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
 
 
@@ -63,15 +68,20 @@ def build_parser() -> argparse.ArgumentParser:
     rp = sub.add_parser("replay", help="play a recording back through the same parsers")
     rp.add_argument("file", type=Path)
     rp.add_argument("--speed", type=_speed, default=60.0, help="times real time (default 60)")
+    rp.add_argument("--text", action="store_true", help="print a price tape, not the dashboard")
     rp.add_argument("--json", action="store_true", help="print the final snapshot as JSON")
-    d = sub.add_parser("demo", help="replay the bundled 5-6 Feb 2026 scenario (no network)")
+    d = sub.add_parser("demo", help="the dashboard on the bundled 5-6 Feb 2026 scenario (offline)")
     d.add_argument(
-        "--step",
-        type=_duration,
-        default=3600.0,
-        help="print a line every STEP of the scenario (1h)",
+        "--speed", type=_speed, default=DEMO_SPEED, help="times real time (default 960: ~3 min)"
     )
-    d.add_argument("--json", action="store_true", help="print the final snapshot as JSON")
+    d.add_argument(
+        "--text", action="store_true", help="print an hourly price tape, not the dashboard"
+    )
+    d.add_argument(
+        "--step", type=_duration, default=3600.0, help="with --text: a line every STEP (1h)"
+    )
+    d.add_argument("--json", action="store_true", help="print the scenario's final snapshot")
+    sub.add_parser("live", help="the dashboard on live data (the default)")
     sub.add_parser("sources", help="list the sources, their endpoints and settings")
     return p
 
@@ -108,13 +118,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace) -> int:
     from tui.core import config, headless
 
-    if args.command is None:
-        print(
-            "btcwatch: the live dashboard is not built yet; "
-            "try `btcwatch demo`, `btcwatch snapshot` or `btcwatch --help`",
-            file=sys.stderr,
-        )
-        return 2
     settings = config.load()
     for warning in settings.warnings:
         print(f"btcwatch: warning: {warning}", file=sys.stderr)
@@ -126,6 +129,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         return outcome.exit_code
     if args.command == "record":
         return asyncio.run(headless.record(settings, args.file, args.duration)).exit_code
+    if args.command in (None, "live"):
+        return _dashboard(settings, "live")
+    headless_out = args.json or args.text or not sys.stdout.isatty()
+    if args.command == "replay" and not headless_out:
+        label = f"REPLAY · {args.file.name} · {args.speed:g}× · not live"
+        return _dashboard(settings, "replay", label, args.file, args.speed)
+    if args.command == "demo" and not headless_out:
+        from importlib.resources import files
+
+        demo_file = files("tui.demo") / DEMO_FILE
+        return _dashboard(settings, "demo", DEMO_LABEL, demo_file, args.speed, loop=True)
     if args.command == "replay":
         tape = None if args.json else headless.tape_printer(settings, sys.stdout)
         outcome = asyncio.run(
@@ -150,6 +164,23 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(DEMO_LABEL)
         return outcome.exit_code
     raise AssertionError(args.command)  # argparse only gives the commands above
+
+
+def _dashboard(
+    settings: Settings,
+    mode: Mode,
+    label: str = "",
+    recording: Path | Traversable | None = None,
+    speed: float = 1.0,
+    *,
+    loop: bool = False,
+) -> int:
+    """Run the Textual dashboard (imported only now: headless commands never load Textual)."""
+    from tui.app import BtcwatchApp, Session
+
+    app = BtcwatchApp(Session(settings, mode, label, recording, speed, loop))
+    app.run()
+    return app.return_code or 0
 
 
 def _print_board(outcome: Outcome, settings: Settings, *, as_json: bool) -> None:

@@ -14,10 +14,10 @@ import pytest
 from tests.conftest import body
 from tui.core import config
 from tui.core.clock import FixedClock
-from tui.core.engine import Engine, Update
+from tui.core.engine import Engine
 from tui.core.errors import ParseError
 from tui.core.http import HttpSettings
-from tui.core.model import CONSENSUS, Observation, Status
+from tui.core.model import CONSENSUS, Observation, Status, Update
 from tui.core.sources import registry
 from tui.core.sources.spec import Endpoint
 from tui.core.store import Store

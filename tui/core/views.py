@@ -413,11 +413,11 @@ def drilldown(
 
 
 def pretty_body(body: bytes) -> str:
-    """JSON indented for reading; other text as it came; cut at :data:`MAX_BODY_SHOWN`."""
-    cut = body[:MAX_BODY_SHOWN]
-    text = cut.decode("utf-8", errors="replace")
-    with contextlib.suppress(ValueError):  # not JSON: shown as it came
-        text = json.dumps(json.loads(cut), indent=2, ensure_ascii=False)
-    if len(body) > MAX_BODY_SHOWN:
-        text += f"\n… cut at {MAX_BODY_SHOWN // 1024} KB of {len(body) // 1024} KB"
+    """JSON indented for reading; other text as it came; cut at :data:`MAX_BODY_SHOWN` chars."""
+    text = body.decode("utf-8", errors="replace")
+    with contextlib.suppress(ValueError, RecursionError):  # not JSON: shown as it came
+        text = json.dumps(json.loads(body), indent=2, ensure_ascii=False)
+    if len(text) > MAX_BODY_SHOWN:
+        shown = MAX_BODY_SHOWN // 1024
+        text = text[:MAX_BODY_SHOWN] + f"\n… cut at {shown} KB of {len(text) // 1024} KB"
     return text

@@ -14,11 +14,6 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Footer, Static
-from widgets.bucket_pane import BucketPane
-from widgets.mode_banner import ModeBanner
-from widgets.pivot_chart import PivotChart
-from widgets.price_pane import PricePane
-from widgets.status_strip import StatusStrip
 
 from tui.core.config import Settings
 from tui.core.model import Board
@@ -31,6 +26,11 @@ from tui.core.views import (
     price_view,
     status_chips,
 )
+from widgets.bucket_pane import BucketPane
+from widgets.mode_banner import ModeBanner
+from widgets.pivot_chart import PivotChart
+from widgets.price_pane import PricePane
+from widgets.status_strip import StatusStrip
 
 MIN_WIDTH = 60
 MIN_HEIGHT = 16
@@ -57,10 +57,7 @@ class DashboardScreen(Screen[None]):
     DashboardScreen.-too-small ModeBanner { display: none; }
     """
 
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
-        (0, "-narrow"),
-        (140, "-wide"),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]  # noqa: RUF012 - Textual types it
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left_square_bracket", "range(-1)", "Range", key_display="["),
@@ -83,10 +80,11 @@ class DashboardScreen(Screen[None]):
             self.range = range_
             super().__init__()
 
-    def __init__(self, settings: Settings, has_source: Sequence[str]) -> None:
+    def __init__(self, settings: Settings, has_source: Sequence[str], label: str = "") -> None:
         super().__init__()
         self._settings = settings
         self._has_source = frozenset(has_source)
+        self._label = label
 
     def compose(self) -> ComposeResult:
         yield ModeBanner(id="banner")
@@ -109,6 +107,7 @@ class DashboardScreen(Screen[None]):
         )  # fmt: skip
 
     def on_mount(self) -> None:
+        self.set_banner(self._label)
         self.query_one("#pane-price", BucketPane).focus()
         self._check_size(self.size.width, self.size.height)
 

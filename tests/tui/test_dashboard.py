@@ -1,0 +1,150 @@
+"""Pilot tests: the keys a trader presses, and what the dashboard then shows."""
+
+from __future__ import annotations
+
+import asyncio
+from importlib.resources import files
+
+from tests.tui.conftest import DemoState, screen_text, still_app
+from tui.app import BtcwatchApp, Session
+from tui.cli import DEMO_FILE, DEMO_LABEL
+from tui.core.config import Settings
+from tui.screens.dashboard import DashboardScreen
+from tui.screens.drilldown import DrilldownScreen
+from tui.screens.help import HelpScreen
+from widgets.mode_banner import ModeBanner
+from widgets.pivot_chart import PivotChart
+from widgets.status_strip import StatusStrip
+
+
+async def settle(pilot: object, app: BtcwatchApp) -> None:
+    await app.workers.wait_for_complete()
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+async def test_dashboard_paints_the_stored_state_with_banner_and_sources(
+    demo_state: DemoState,
+) -> None:
+    app = still_app(demo_state)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        assert isinstance(app.screen, DashboardScreen)
+        assert app.screen.query_one(ModeBanner).label == DEMO_LABEL
+        text = screen_text(app)
+        assert "DEMO" in text
+        assert "pivot" in text
+        assert "kraken" in text
+        assert "no source yet" in text
+        chips = {c.name: c for c in app.screen.query_one(StatusStrip).chips}
+        assert chips["kraken"].state == "ok"
+
+
+async def test_enter_drills_into_the_price_sources_and_escape_comes_back(
+    demo_state: DemoState,
+) -> None:
+    app = still_app(demo_state)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("enter")
+        assert isinstance(app.screen, DrilldownScreen)
+        await settle(pilot, app)
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "Raw body · coinbase / ticker" in text
+        assert '"price": "70025.80"' in text  # the last raw body, pretty-printed
+        assert "https://api.exchange.coinbase.com/products/" in text
+        assert "btc.price.kraken" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_digits_focus_panes_and_enter_opens_that_bucket(demo_state: DemoState) -> None:
+    app = still_app(demo_state)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("5")
+        assert app.focused is not None
+        assert app.focused.id == "pane-flows"
+        await pilot.press("enter")
+        assert isinstance(app.screen, DrilldownScreen)
+        await settle(pilot, app)
+        await pilot.pause(0.2)
+        assert "no source yet" in screen_text(app)
+
+
+async def test_help_lists_the_keys_and_closes(demo_state: DemoState) -> None:
+    app = still_app(demo_state)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        text = screen_text(app)
+        for key in ("q", "Enter", "Esc"):
+            assert key in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+
+
+async def test_chart_range_keys_cycle_and_reload(demo_state: DemoState) -> None:
+    app = still_app(demo_state)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        dash = app.screen
+        assert isinstance(dash, DashboardScreen)
+        assert dash.chart_range == "1D"
+        await pilot.press("right_square_bracket")
+        await settle(pilot, app)
+        assert dash.chart_range == "1W"
+        chart = app.screen.query_one(PivotChart)
+        assert chart.data is not None
+        assert chart.data.range == "1W"
+        await pilot.press("left_square_bracket", "left_square_bracket")
+        await settle(pilot, app)
+        assert dash.chart_range == "3M"
+        assert chart.data.range == "3M"
+
+
+async def test_too_small_says_so_and_recovers(demo_state: DemoState) -> None:
+    app = still_app(demo_state)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        await pilot.resize_terminal(40, 10)
+        await pilot.pause(0.1)
+        # 41 characters on a 40-column screen: it wraps, so compare the words.
+        words = " ".join(screen_text(app).split())
+        assert "btcwatch needs at least 60×16 (now 40×10)" in words
+        await pilot.resize_terminal(80, 24)
+        await pilot.pause(0.1)
+        text = screen_text(app)
+        assert "needs at least" not in text
+        assert "pivot" in text
+
+
+async def test_demo_polls_pauses_and_resumes() -> None:
+    app = BtcwatchApp(
+        Session(Settings(), "demo", DEMO_LABEL, files("tui.demo") / DEMO_FILE, 960.0, loop=True)
+    )
+    async with app.run_test(size=(100, 30)) as pilot:
+        for _ in range(100):
+            await pilot.pause(0.1)
+            if (
+                app._engine is not None
+                and app._board is not None
+                and app._board.reading("btc.price") is not None
+            ):
+                break
+        assert app._engine is not None
+        assert app._board is not None
+        assert app._board.reading("btc.price") is not None
+        await pilot.press("p")
+        assert app._engine.paused
+        assert app.screen.query_one(StatusStrip).paused
+        assert "paused" in screen_text(app)
+        frozen = app._engine.clock.now()
+        await asyncio.sleep(0.3)
+        assert app._engine.clock.now() == frozen  # a paused demo stops its clock
+        await pilot.press("p")
+        assert not app._engine.paused
+        assert not app.screen.query_one(StatusStrip).paused

@@ -1,0 +1,45 @@
+"""What a person sees: SVG snapshots of the dashboard at 80×24 and 160×48 (frozen demo state)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.tui.conftest import DemoState, still_app
+
+SnapCompare = Callable[..., bool]
+
+
+async def _settle(pilot: Pilot[Any]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def test_dashboard_80x24(snap_compare: SnapCompare, demo_state: DemoState) -> None:
+    assert snap_compare(still_app(demo_state), terminal_size=(80, 24), run_before=_settle)
+
+
+def test_dashboard_160x48(snap_compare: SnapCompare, demo_state: DemoState) -> None:
+    assert snap_compare(still_app(demo_state), terminal_size=(160, 48), run_before=_settle)
+
+
+def test_drilldown_160x48(snap_compare: SnapCompare, demo_state: DemoState) -> None:
+    async def drill(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        await pilot.press("enter")
+        await _settle(pilot)
+
+    assert snap_compare(still_app(demo_state), terminal_size=(160, 48), run_before=drill)
+
+
+def test_help_80x24(snap_compare: SnapCompare, demo_state: DemoState) -> None:
+    async def help_(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        await pilot.press("question_mark")
+        await _settle(pilot)
+
+    assert snap_compare(still_app(demo_state), terminal_size=(80, 24), run_before=help_)

@@ -1,0 +1,1 @@
+"""The screens of btcwatch: the dashboard, a bucket's drill-down, and help."""

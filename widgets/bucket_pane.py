@@ -1,0 +1,99 @@
+"""A bordered, focusable pane for one bucket of DOMAIN.md (price, derivatives, options, ...)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import Static
+
+from widgets.literal import literal
+
+if TYPE_CHECKING:
+    from textual import events
+    from textual.app import ComposeResult
+    from textual.widget import Widget
+
+    from tui.core.views import BucketInfo
+
+
+class BucketPane(Vertical, can_focus=True):
+    """One bucket: titled ``1 Price``; Enter or a click asks to drill down into it.
+
+    A bucket whose sources do not exist yet says so, and names the providers that will feed it,
+    instead of showing numbers.
+    """
+
+    DEFAULT_CSS = """
+    BucketPane {
+        height: 1fr;
+        border: round $border-blurred;
+        border-title-color: $text-muted;
+        padding: 0 1;
+    }
+    BucketPane:focus {
+        border: round $border;
+        border-title-color: $text;
+        border-title-style: bold;
+    }
+    BucketPane > .bucket-pane--placeholder {
+        color: $text-muted;
+    }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "drill", "Drill down", id="drill", show=False),
+    ]
+
+    class Selected(Message):
+        """The user asked to open this bucket's drill-down."""
+
+        def __init__(self, key: str) -> None:
+            self.key = key
+            """The bucket's key (``BucketInfo.key``)."""
+            super().__init__()
+
+    def __init__(
+        self,
+        info: BucketInfo,
+        *children: Widget,
+        number: int,
+        has_source: bool,
+        id: str | None = None,
+    ) -> None:
+        """A pane for ``info``.
+
+        Args:
+            info: the bucket.
+            children: what the pane shows; ignored while ``has_source`` is False.
+            number: its position on the dashboard (the digit that focuses it).
+            has_source: False when no source feeds the bucket yet.
+            id: the DOM id.
+        """
+        super().__init__(*(children if has_source else ()), id=id)
+        self.info = info
+        """The bucket this pane shows."""
+        self.has_source = has_source
+        """False: the pane shows "no source yet" and who will feed it."""
+        self.border_title = literal(f"{number} {info.title}")
+
+    def compose(self) -> ComposeResult:
+        if not self.has_source:
+            yield Static(self._placeholder(), classes="bucket-pane--placeholder")
+
+    def _placeholder(self) -> Content:
+        parts = [literal("no source yet", "bold")]
+        if self.info.providers:
+            parts.append(literal("from " + ", ".join(self.info.providers)))
+        parts.append(literal(self.info.about, "italic"))
+        return Content("\n").join(parts)
+
+    def action_drill(self) -> None:
+        self.post_message(self.Selected(self.info.key))
+
+    def on_click(self, event: events.Click) -> None:
+        event.stop()
+        self.post_message(self.Selected(self.info.key))
