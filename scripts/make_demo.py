@@ -36,7 +36,7 @@ DATA = ROOT / "tests" / "data"
 OUT = ROOT / "tui" / "demo" / DEMO_FILE
 START = datetime(2026, 2, 5, tzinfo=UTC)
 END = START + timedelta(days=2)
-STEP = timedelta(minutes=1)
+STEP = timedelta(minutes=5)
 CANDLE_EVERY = timedelta(minutes=30)
 HIGH = 71_422.0
 

@@ -39,12 +39,17 @@ if TYPE_CHECKING:
     from tui.core.clock import Clock
     from tui.core.engine import Engine
 
-#: Redraw the chart and the day's high tests at most this often (seconds of real time).
-CHART_EVERY_S = 1.0
+#: Redraw the chart and the day's high tests at most this often (seconds of real time): the
+#: chart gains a point every 15 s live, and plotting is the costliest thing the UI does.
+CHART_EVERY_S = 10.0
+#: Paint the dashboard at most this often; a burst of updates becomes one paint of the newest.
+#: Live, updates are seconds apart and each shows at once; a 960× demo would repaint all the
+#: time, and every paint costs ~10 ms of the UI thread (the idle budget is 2 % of a core).
+PAINT_EVERY_S: dict[Mode, float] = {"live": 0.25, "demo": 2.0, "replay": 2.0}
 #: How often to check that the controlling terminal is still there (seconds).
 TERMINAL_CHECK_S = 5.0
 #: In a replay, no endpoint is polled more often than this in real time (keeps a 960× demo idle).
-REPLAY_MIN_REAL_INTERVAL_S = 0.5
+REPLAY_MIN_REAL_INTERVAL_S = 2.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,9 @@ class BtcwatchApp(App[None]):
         self._engine: Engine | None = None
         self._notices: tuple[str, ...] = ()
         self._chart_at = 0.0
+        self._painted_at = 0.0
+        self._paint_due = False
+        self._shown_price = False
         self._today: list[tuple[datetime, float]] = []
         has_source = {s.bucket for s in registry.ALL}
         self.add_mode(
@@ -116,7 +124,7 @@ class BtcwatchApp(App[None]):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
         if sys.__stdin__ is not None and sys.__stdin__.isatty():
             self.set_interval(TERMINAL_CHECK_S, self._check_terminal)
-        self._load_cached()
+        self._boot()
 
     def on_unmount(self) -> None:
         if self._own_store and self._store is not None:
@@ -125,8 +133,8 @@ class BtcwatchApp(App[None]):
     # -- start-up: cached readings first, then the engine -----------------------------------
 
     @work(thread=True, exit_on_error=False, group="boot")
-    def _load_cached(self) -> None:
-        """Open the store and paint its latest readings before any network round."""
+    def _boot(self) -> None:
+        """Paint the store's latest readings, then build the engine: all off the UI thread."""
         store = self._store
         if store is None:
             path = paths.store_file() if self.session.mode == "live" else None
@@ -141,6 +149,26 @@ class BtcwatchApp(App[None]):
             )
         notices = tuple(n for n in (*self.session.settings.warnings, store.notice) if n)
         self.post_message(BoardLoaded(board, notices))
+        if self.session.poll:
+            engine = self._build_engine(store)
+            self.call_from_thread(self._run_engine, engine)
+
+    def _build_engine(self, store: Store) -> Engine:
+        """Import the engine (httpx) and read the recording, if any (blocking: a thread)."""
+        from tui.core.engine import Engine
+
+        clock, transport = self._clock_and_transport()
+        engine = Engine(
+            self.session.settings,
+            clock,
+            store,
+            transport=transport,
+            mode=self.session.mode,
+            min_real_interval_s=REPLAY_MIN_REAL_INTERVAL_S,
+        )
+        if self.session.mode == "live":
+            engine.load_cached()
+        return engine
 
     def on_board_loaded(self, message: BoardLoaded) -> None:
         self._board = message.board
@@ -148,25 +176,10 @@ class BtcwatchApp(App[None]):
         for notice in message.notices:
             self.notify(notice, severity="warning", timeout=10)
         self._paint(force_chart=True)
-        if self.session.poll:
-            self._run_engine()
 
     @work(exclusive=True, exit_on_error=False, group="engine")
-    async def _run_engine(self) -> None:
-        """Import the engine off the UI thread, then poll until cancelled."""
-        engine_module = await asyncio.to_thread(__import__, "tui.core.engine", fromlist=["Engine"])
-        assert self._store is not None
-        clock, transport = self._clock_and_transport()
-        engine: Engine = engine_module.Engine(
-            self.session.settings,
-            clock,
-            self._store,
-            transport=transport,
-            mode=self.session.mode,
-            min_real_interval_s=REPLAY_MIN_REAL_INTERVAL_S,
-        )
-        if self.session.mode == "live":
-            await asyncio.to_thread(engine.load_cached)
+    async def _run_engine(self, engine: Engine) -> None:
+        """Poll until cancelled; every update becomes a message."""
         self._engine = engine
 
         def publish(update: Update) -> None:
@@ -205,11 +218,21 @@ class BtcwatchApp(App[None]):
 
     def on_engine_updated(self, message: EngineUpdated) -> None:
         self._board = message.update.board
-        self._paint()
+        wait = PAINT_EVERY_S[self.session.mode] - (monotonic() - self._painted_at)
+        first_price = not self._shown_price and self._board.reading("btc.price") is not None
+        if wait <= 0 or first_price:
+            self._paint()
+        elif not self._paint_due:
+            # A burst of updates becomes one paint: the newest Board, shortly.
+            self._paint_due = True
+            self.set_timer(wait, self._paint)
 
     def _paint(self, *, force_chart: bool = False) -> None:
+        self._paint_due = False
+        self._painted_at = monotonic()
         if self._board is None or self.current_mode != "dashboard":
             return
+        self._shown_price = self._board.reading("btc.price") is not None
         self.dashboard.show_board(self._board, self._today)
         if force_chart or monotonic() - self._chart_at >= CHART_EVERY_S:
             self._chart_at = monotonic()
@@ -294,8 +317,13 @@ class BtcwatchApp(App[None]):
 
     def action_restart_engine(self) -> None:
         """Start polling again after an engine error."""
-        if self._engine is None and self.session.poll and self._board is not None:
-            self._run_engine()
+        if self._engine is None and self.session.poll and self._store is not None:
+            self._rebuild_engine(self._store)
+
+    @work(thread=True, exit_on_error=False, group="boot")
+    def _rebuild_engine(self, store: Store) -> None:
+        engine = self._build_engine(store)
+        self.call_from_thread(self._run_engine, engine)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The command palette: Textual's own (theme, keys, quit) plus btcwatch's."""

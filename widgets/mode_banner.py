@@ -40,4 +40,8 @@ class ModeBanner(Static):
         self.set_class(bool(label), "-demo")
 
     def render(self) -> Content:
-        return Content(printable(self.label)).center(self.content_size.width)
+        # Padded by hand: Content.center in Textual 8.2 pads the right by the full width.
+        text = Content(printable(self.label))
+        left = max(0, (self.content_size.width - text.cell_length) // 2)
+        right = max(0, self.content_size.width - left - text.cell_length)
+        return text.pad(left, right)

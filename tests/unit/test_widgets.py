@@ -342,7 +342,8 @@ async def test_mode_banner_hidden_until_labelled() -> None:
         await pilot.pause()
         assert banner.display
         assert banner.has_class("-demo")
-        assert "DEMO · scenario 5–6 Feb 2026 · not live" in screen(app).splitlines()[0]
+        top = screen(app).splitlines()[0]
+        assert top.strip() == "DEMO · scenario 5–6 Feb 2026 · not live"  # centred, never cut
         banner.label = ""
         await pilot.pause()
         assert not banner.display

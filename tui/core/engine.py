@@ -87,9 +87,10 @@ class Engine:
         mode: ``live``, ``demo`` or ``replay``; carried on the Board so every view can label it.
         sources: the source specs to run (default: all registered).
         http_settings: timeouts, size cap and retries.
-        min_real_interval_s: with a :class:`ReplayClock`, poll an endpoint at most this often in
-            real time (a demo at 960× would otherwise poll hundreds of times a second); stale
-            limits stretch to match, so paced readings do not look stale.
+        min_real_interval_s: with a :class:`ReplayClock`, the most often any endpoint is polled,
+            in real time (a demo at 960× would otherwise poll hundreds of times a second). Every
+            interval and stale limit is stretched by the same factor, so the slow endpoints stay
+            slow in proportion and paced readings do not look stale.
     """
 
     def __init__(
@@ -114,17 +115,21 @@ class Engine:
         self._limit = asyncio.Semaphore(MAX_CONCURRENCY)
         self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="btcwatch-store")
         speed = clock.speed if isinstance(clock, ReplayClock) else 1.0
-        #: No endpoint is polled more often than this (recorded seconds); 0 outside replays.
-        self._floor_s = speed * min_real_interval_s
+        shortest = min(
+            (ep.interval_s or s.interval_s for s in sources for ep in s.endpoints), default=1.0
+        )
+        #: Every interval and stale limit is multiplied by this: 1 outside fast replays.
+        self._scale = max(1.0, speed * min_real_interval_s / shortest)
         now = clock.now()
         self._states: dict[str, _SourceState] = {}
         statuses: list[SourceStatus] = []
         stale_after: dict[str, float] = {}
         for spec in sources:
             conf = settings.source(spec.name)
-            interval = max(conf.interval or spec.interval_s, self._floor_s)
-            limit = conf.stale_after or max(spec.stale_after, 3 * interval)
-            stale_after[spec.name] = max(limit, 3 * self._floor_s)
+            base = conf.interval or spec.interval_s
+            interval = base * self._scale
+            limit = conf.stale_after or max(spec.stale_after, 3 * base)
+            stale_after[spec.name] = limit * self._scale
             if not conf.enabled:
                 statuses.append(SourceStatus(spec.name, Status.DISABLED, "disabled in config"))
                 continue
@@ -269,7 +274,7 @@ class Engine:
         for ep in endpoints:
             observations, missing = await self._fetch(state, ep)
             ep_state = state.endpoints[ep.key]
-            interval = max(ep.interval_s or state.interval_s, self._floor_s)
+            interval = (ep.interval_s * self._scale) if ep.interval_s else state.interval_s
             ep_state.next_due = self.clock.now() + timedelta(seconds=interval)
             ep_state.missing = missing
             if isinstance(missing, Missing) and missing.until is not None:

@@ -372,7 +372,8 @@ class ReplayTransport(httpx.AsyncBaseTransport):
     A request gets the latest exchange of its URL fetched at or before ``clock.now()`` (before the
     first one, the first one). URLs match exactly after redaction, else by method, path and query,
     so a base-URL override still replays. An unknown URL answers 404 ``not in recording``. Gaps
-    longer than ``max_gap_s`` are skipped; past the end the clock restarts when ``loop`` is set.
+    longer than ``max_gap_s`` (default 15 min: a recorder that stopped, not a slow endpoint) are
+    skipped; past the end the clock restarts when ``loop`` is set.
     """
 
     def __init__(
@@ -381,7 +382,7 @@ class ReplayTransport(httpx.AsyncBaseTransport):
         clock: ReplayClock,
         *,
         loop: bool = False,
-        max_gap_s: float = 120.0,
+        max_gap_s: float = 900.0,
     ) -> None:
         self._recording, self._clock = recording, clock
         self._loop, self._max_gap_s = loop, max_gap_s
