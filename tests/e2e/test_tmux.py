@@ -26,14 +26,14 @@ def tmux(*args: str) -> str:
 
 
 @pytest.mark.skipif(TMUX is None, reason="tmux is not installed (.ci/run installs it)")
-def test_demo_in_a_terminal_shows_the_label_the_tape_and_the_sources(tmp_path: Path) -> None:
+def test_text_demo_in_a_terminal_shows_the_label_the_tape_and_the_sources(tmp_path: Path) -> None:
     exe = shutil.which("btcwatch", path=str(Path(sys.executable).parent))
     command = exe if exe else f"{sys.executable} -m tui.cli"
     session = f"btcwatch-e2e-{uuid.uuid4().hex[:8]}"
     # A small terminal, as over SSH; the shell stays open so the screen can be read after exit.
     tmux(
         "new-session", "-d", "-s", session, "-x", "100", "-y", "30",
-        f"BTCWATCH_DATA_DIR={tmp_path} {command} demo; echo EXIT=$?; sleep 60",
+        f"BTCWATCH_DATA_DIR={tmp_path} {command} demo --text; echo EXIT=$?; sleep 60",
     )  # fmt: skip
     try:
         deadline = time.monotonic() + 60
