@@ -27,10 +27,8 @@ from tui.core.config import Settings
 from tui.core.model import Board, Mode, Update
 from tui.core.sources import registry
 from tui.core.store import Store
-from tui.messages import BoardLoaded, EngineStopped, EngineUpdated
+from tui.messages import BoardChanged, BoardLoaded, EngineStopped, EngineUpdated
 from tui.screens.dashboard import DashboardScreen
-from tui.screens.drilldown import DrilldownScreen
-from tui.screens.help import HelpScreen
 from widgets.bucket_pane import BucketPane
 
 if TYPE_CHECKING:
@@ -48,6 +46,8 @@ CHART_EVERY_S = 10.0
 PAINT_EVERY_S: dict[Mode, float] = {"live": 0.25, "demo": 2.0, "replay": 2.0}
 #: How often to check that the controlling terminal is still there (seconds).
 TERMINAL_CHECK_S = 5.0
+#: Exchanges read from the head of a recording for the first frame (one round of every endpoint).
+SEED_EXCHANGES = 40
 #: In a replay, no endpoint is polled more often than this in real time (keeps a 960× demo idle).
 REPLAY_MIN_REAL_INTERVAL_S = 2.5
 
@@ -89,6 +89,8 @@ class BtcwatchApp(App[None]):
         self._store = store
         self._own_store = store is None
         """The app opened the store itself, so it closes it."""
+        if board is None and session.recording is not None:
+            board = _seed(session)
         self._board = board
         self._engine: Engine | None = None
         self._notices: tuple[str, ...] = ()
@@ -100,7 +102,9 @@ class BtcwatchApp(App[None]):
         has_source = {s.bucket for s in registry.ALL}
         self.add_mode(
             "dashboard",
-            lambda: DashboardScreen(session.settings, sorted(has_source), session.label),
+            lambda: DashboardScreen(
+                session.settings, sorted(has_source), session.label, self._board
+            ),
         )
         for theme in THEMES:
             self.register_theme(theme)
@@ -124,7 +128,8 @@ class BtcwatchApp(App[None]):
             asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self.exit)
         if sys.__stdin__ is not None and sys.__stdin__.isatty():
             self.set_interval(TERMINAL_CHECK_S, self._check_terminal)
-        self._boot()
+        # After the first frame: the boot thread's imports would otherwise slow it down.
+        self.call_after_refresh(self._boot)
 
     def on_unmount(self) -> None:
         if self._own_store and self._store is not None:
@@ -144,13 +149,15 @@ class BtcwatchApp(App[None]):
         if board is None:
             board = Board(self.session.mode, datetime.now(UTC)).with_updates(
                 now=datetime.now(UTC),
-                observations=store.latest() if self.session.mode == "live" else (),
+                observations=store.latest(),
                 stale_after={s.name: s.stale_after for s in registry.ALL},
             )
         notices = tuple(n for n in (*self.session.settings.warnings, store.notice) if n)
         self.post_message(BoardLoaded(board, notices))
         if self.session.poll:
             engine = self._build_engine(store)
+            if self.session.recording is not None:
+                engine.adopt(board)
             self.call_from_thread(self._run_engine, engine)
 
     def _build_engine(self, store: Store) -> Engine:
@@ -193,7 +200,8 @@ class BtcwatchApp(App[None]):
 
         if self.session.recording is None:
             return SystemClock(), None
-        from tui.core.recording import ReplayTransport, read_recording
+        from tui.core.recording import read_recording
+        from tui.core.replay import ReplayTransport
 
         recording = read_recording(self.session.recording)
         clock = ReplayClock(recording.start, self.session.speed)
@@ -237,8 +245,8 @@ class BtcwatchApp(App[None]):
         if force_chart or monotonic() - self._chart_at >= CHART_EVERY_S:
             self._chart_at = monotonic()
             self._load_chart(self.dashboard.chart_range, self._board.generated_at)
-        if isinstance(self.screen, DrilldownScreen):
-            self.screen.reload()
+        # Whatever screen is on top may care (a drill-down reloads itself, throttled).
+        self.screen.post_message(BoardChanged())
 
     @work(thread=True, exclusive=True, group="chart", exit_on_error=False)
     def _load_chart(self, range_: views.ChartRange, now: datetime) -> None:
@@ -266,6 +274,8 @@ class BtcwatchApp(App[None]):
 
     def open_bucket(self, key: str) -> None:
         """Push the drill-down of bucket ``key``."""
+        from tui.screens.drilldown import DrilldownScreen  # on first use: not at start-up
+
         board, store, settings = self._board, self._store, self.session.settings
         if board is None or store is None:
             return
@@ -285,6 +295,8 @@ class BtcwatchApp(App[None]):
 
     def action_help(self) -> None:
         """Every key, every pane, every source."""
+        from tui.screens.help import HelpScreen  # on first use: not at start-up
+
         if isinstance(self.screen, HelpScreen):
             return
         keys = [
@@ -346,3 +358,21 @@ class BtcwatchApp(App[None]):
             alive = False
         if not alive:
             self.exit(return_code=0)
+
+
+def _seed(session: Session) -> Board | None:
+    """A Board from the head of the session's recording: the first frame shows a price.
+
+    Reads a few dozen lines (milliseconds) and needs neither httpx nor the engine.
+    """
+    from tui.core.errors import RecordingError
+    from tui.core.recording import read_recording
+    from tui.core.seed import board_from_recording
+
+    if session.recording is None:
+        return None
+    try:
+        head = read_recording(session.recording, limit=SEED_EXCHANGES)
+    except RecordingError:
+        return None  # the engine reads it again and says what is wrong
+    return board_from_recording(head, registry.ALL, session.settings.pivot, session.mode)

@@ -10,6 +10,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from importlib.resources import files
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -116,54 +117,54 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from tui.core import config, headless
+    from tui.core import config
 
     settings = config.load()
     for warning in settings.warnings:
         print(f"btcwatch: warning: {warning}", file=sys.stderr)
     if args.command == "sources":
         return _sources(settings)
-    if args.command == "snapshot":
-        outcome = asyncio.run(headless.snapshot(settings, deadline_s=args.deadline))
-        _print_board(outcome, settings, as_json=args.json)
-        return outcome.exit_code
-    if args.command == "record":
-        return asyncio.run(headless.record(settings, args.file, args.duration)).exit_code
     if args.command in (None, "live"):
         return _dashboard(settings, "live")
-    headless_out = args.json or args.text or not sys.stdout.isatty()
-    if args.command == "replay" and not headless_out:
-        label = f"REPLAY · {args.file.name} · {args.speed:g}× · not live"
-        return _dashboard(settings, "replay", label, args.file, args.speed)
-    if args.command == "demo" and not headless_out:
-        from importlib.resources import files
+    to_terminal = not (getattr(args, "json", False) or getattr(args, "text", False))
+    if to_terminal and sys.stdout.isatty():
+        # The dashboard: the headless module (and httpx with it) is not imported on this path.
+        if args.command == "replay":
+            label = f"REPLAY · {args.file.name} · {args.speed:g}× · not live"
+            return _dashboard(settings, "replay", label, args.file, args.speed)
+        if args.command == "demo":
+            demo_file = files("tui.demo") / DEMO_FILE
+            return _dashboard(settings, "demo", DEMO_LABEL, demo_file, args.speed, loop=True)
+    return _headless(args, settings)
 
-        demo_file = files("tui.demo") / DEMO_FILE
-        return _dashboard(settings, "demo", DEMO_LABEL, demo_file, args.speed, loop=True)
-    if args.command == "replay":
+
+def _headless(args: argparse.Namespace, settings: Settings) -> int:
+    from tui.core import headless
+
+    if args.command == "snapshot":
+        outcome = asyncio.run(headless.snapshot(settings, deadline_s=args.deadline))
+    elif args.command == "record":
+        return asyncio.run(headless.record(settings, args.file, args.duration)).exit_code
+    elif args.command == "replay":
         tape = None if args.json else headless.tape_printer(settings, sys.stdout)
         outcome = asyncio.run(
             headless.replay(settings, args.file, speed=args.speed, on_update=tape)
         )
-        _print_board(outcome, settings, as_json=args.json)
-        return outcome.exit_code
-    if args.command == "demo":
-        from importlib.resources import files
-
+    elif args.command == "demo" and args.json:
         demo = files("tui.demo") / DEMO_FILE
-        if args.json:
-            outcome = asyncio.run(
-                headless.tape(settings, demo, step_s=args.step, out=io.StringIO())
-            )
-            _print_board(outcome, settings, as_json=True)
-            return outcome.exit_code
+        outcome = asyncio.run(headless.tape(settings, demo, step_s=args.step, out=io.StringIO()))
+    elif args.command == "demo":
         print(DEMO_LABEL, flush=True)
+        demo = files("tui.demo") / DEMO_FILE
         outcome = asyncio.run(headless.tape(settings, demo, step_s=args.step))
         print()
         _print_board(outcome, settings, as_json=False)
         print(DEMO_LABEL)
         return outcome.exit_code
-    raise AssertionError(args.command)  # argparse only gives the commands above
+    else:
+        raise AssertionError(args.command)  # argparse only gives the commands above
+    _print_board(outcome, settings, as_json=getattr(args, "json", False))
+    return outcome.exit_code
 
 
 def _dashboard(

@@ -34,3 +34,7 @@ class EngineStopped(Message):
     def __init__(self, error: str) -> None:
         self.error = error
         super().__init__()
+
+
+class BoardChanged(Message, bubble=False):
+    """Sent to the screen on top when new data was painted; screens that show data reload."""

@@ -113,14 +113,19 @@ class PivotChart(Widget):
         self._key: tuple[object, ...] | None = None
         self._plot = Content("")
         self._problem = ""
+        self._importing = False
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-        if "plotext" not in _PLOTEXT:
-            self.call_after_refresh(self._start_import)
 
-    def _start_import(self) -> None:
-        self.run_worker(_import_plotext, name="import plotext", thread=True, exit_on_error=False)
+    def watch_data(self, data: ChartData | None) -> None:
+        # plotext takes ~0.3 s to import: only once there is something to plot, so the import
+        # never competes with start-up for the interpreter.
+        if data is not None and data.points and "plotext" not in _PLOTEXT and not self._importing:
+            self._importing = True
+            self.run_worker(
+                _import_plotext, name="import plotext", thread=True, exit_on_error=False
+            )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:

@@ -18,7 +18,8 @@ from tui.core.clock import ReplayClock
 from tui.core.config import Settings
 from tui.core.engine import Engine
 from tui.core.model import Board
-from tui.core.recording import ReplayTransport, read_recording
+from tui.core.recording import read_recording
+from tui.core.replay import ReplayTransport
 from tui.core.store import Store
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -20,12 +20,11 @@ from tui.core.recording import (
     SCHEMA_VERSION,
     Recording,
     RecordingHeader,
-    RecordingTransport,
     RecordingWriter,
-    ReplayTransport,
     keep_headers,
     read_recording,
 )
+from tui.core.replay import RecordingTransport, ReplayTransport
 
 T0 = datetime(2026, 2, 5, 14, 0, 0, tzinfo=UTC)
 

@@ -181,6 +181,13 @@ class Engine:
                 ep_state.next_due = now
         self._wake.set()
 
+    def adopt(self, board: Board) -> Board:
+        """Start from ``board``'s readings (a seed painted before the engine loaded)."""
+        self._board = self._board.with_updates(
+            now=self.clock.now(), observations=board.observations.values()
+        )
+        return self._board
+
     def load_cached(self) -> Board:
         """Seed the Board with the store's latest readings and statuses (blocking; call off the UI).
 

@@ -183,7 +183,8 @@ async def record(
     """Poll live for ``duration_s``, writing every exchange to ``path`` (JSON Lines, gz by name)."""
     import httpx
 
-    from tui.core.recording import RecordingHeader, RecordingTransport, RecordingWriter
+    from tui.core.recording import RecordingHeader, RecordingWriter
+    from tui.core.replay import RecordingTransport
 
     clock = SystemClock()
     header = RecordingHeader(1, clock.now(), __version__, "", "live")
@@ -215,7 +216,8 @@ async def replay(
     on_update: Callable[[Update], None] | None = None,
 ) -> Outcome:
     """Play a recording through the same engine, parsers and rules, with an in-memory store."""
-    from tui.core.recording import ReplayTransport, read_recording
+    from tui.core.recording import read_recording
+    from tui.core.replay import ReplayTransport
 
     recording = read_recording(path)
     clock = ReplayClock(recording.start, speed)
@@ -263,7 +265,8 @@ async def tape(
     Deterministic and quick whatever the recording's length: the clock jumps from step to step and
     each step is one ``poll_once`` (the text demo until the dashboard lands).
     """
-    from tui.core.recording import ReplayTransport, read_recording
+    from tui.core.recording import read_recording
+    from tui.core.replay import ReplayTransport
 
     recording = read_recording(path)
     clock = ReplayClock(recording.start, speed=1.0)

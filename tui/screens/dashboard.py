@@ -80,11 +80,19 @@ class DashboardScreen(Screen[None]):
             self.range = range_
             super().__init__()
 
-    def __init__(self, settings: Settings, has_source: Sequence[str], label: str = "") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        has_source: Sequence[str],
+        label: str = "",
+        board: Board | None = None,
+    ) -> None:
         super().__init__()
         self._settings = settings
         self._has_source = frozenset(has_source)
         self._label = label
+        self._first = board
+        """Shown in the first frame (a seed or cached readings), before any worker ran."""
 
     def compose(self) -> ComposeResult:
         yield ModeBanner(id="banner")
@@ -108,6 +116,8 @@ class DashboardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.set_banner(self._label)
+        if self._first is not None:
+            self.show_board(self._first)
         self.query_one("#pane-price", BucketPane).focus()
         self._check_size(self.size.width, self.size.height)
 

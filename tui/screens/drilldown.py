@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 
 from tui.core.model import Reading, SourceStatus, Status, format_age
 from tui.core.views import BUCKETS, GLYPHS, ChipState, DrilldownView, EndpointView, SourceDetail
+from tui.messages import BoardChanged
 
 #: The least time between two loads: the app calls ``reload()`` on every update of the bucket,
 #: and each load reads the store and pretty-prints up to 256 KB of body.
@@ -206,6 +207,9 @@ class DrilldownScreen(Screen[None]):
             self.query_one(selector, DataTable).add_columns(*columns)
         self.query_one("#dd-body", TextArea).cursor_blink = False  # no timer: nothing polls
         self._start_load()
+
+    def on_board_changed(self, _message: BoardChanged) -> None:
+        self.reload()
 
     def reload(self) -> None:
         """Load again, unless a load is running or the last one began under 2 s ago."""
