@@ -108,6 +108,8 @@ class PivotChart(Widget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
+        # No links here: without this Textual decodes every segment's style meta on each render.
+        self.set_reactive(Widget.auto_links, False)
         self.plot_count = 0
         """How many times plotext has drawn this chart (each size, data or theme change)."""
         self._key: tuple[object, ...] | None = None

@@ -104,12 +104,18 @@ class PricePane(Widget):
         view, fit = self.view, self._fit
         price = None if view is None else view.price
         distance = None if view is None else view.distance_pct
-        self.set_class(fit == "narrow", "-narrow")
-        self.set_class(fit == "wide", "-wide")
-        self.set_class(price is None, "-missing")
-        self.set_class(view is not None and view.stale, "-stale")
-        self.set_class(distance is not None and distance > 0, "-bullish")
-        self.set_class(distance is not None and distance < 0, "-bearish")
+        wanted = {
+            "-narrow": fit == "narrow",
+            "-wide": fit == "wide",
+            "-missing": price is None,
+            "-stale": view is not None and view.stale,
+            "-bullish": distance is not None and distance > 0,
+            "-bearish": distance is not None and distance < 0,
+        }
+        classes = (set(self.classes) - wanted.keys()) | {c for c, on in wanted.items() if on}
+        if classes != set(self.classes):
+            # One restyle of the pane's subtree, not one per class that changed.
+            self.set_classes(classes)
         if price is not None:
             self.query_one("#price-digits", Digits).update(f"{price:,.0f}")
         texts = _texts(view, fit) if view is not None else _waiting()

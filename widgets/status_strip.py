@@ -51,6 +51,8 @@ class StatusStrip(Widget):
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
+        # No links here: without this Textual decodes every segment's style meta on each render.
+        self.set_reactive(Widget.auto_links, False)
         self._height = 1
 
     def _pieces(self) -> list[Content]:

@@ -21,5 +21,10 @@ class TextLine(Widget):
     text: reactive[Content] = reactive(Content(""))
     """What the line says (build it with ``widgets.literal.literal`` for untrusted text)."""
 
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        # No links here: without this Textual decodes every segment's style meta on each render.
+        self.set_reactive(Widget.auto_links, False)
+
     def render(self) -> Content:
         return self.text

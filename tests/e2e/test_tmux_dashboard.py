@@ -108,3 +108,32 @@ def test_demo_dashboard_drill_down_help_and_quit(demo: Tmux) -> None:
     while demo.alive() and time.monotonic() < end:
         time.sleep(0.2)
     assert not demo.alive()  # q quit and the session closed with it
+
+
+def test_closing_the_terminal_ends_the_app(tmp_path: Path) -> None:
+    """An SSH session that drops sends SIGHUP: btcwatch must not linger without its terminal."""
+    exe = shutil.which("btcwatch", path=str(Path(sys.executable).parent))
+    command = exe if exe else f"{sys.executable} -m tui.cli"
+    marker = f"E2E_MARKER={uuid.uuid4().hex}"
+    session = Tmux(f"env {marker} BTCWATCH_DATA_DIR={tmp_path} {command} demo", 100, 30)
+    try:
+        session.wait_for("pivot")
+        pids = [
+            p.name
+            for p in Path("/proc").iterdir()
+            if p.name.isdigit() and marker.encode() in _environ(p)
+        ]
+        assert pids, "the btcwatch process was not found"
+    finally:
+        session.kill()  # the terminal goes away: tmux hangs up on the pane
+    end = time.monotonic() + 10
+    while time.monotonic() < end and any(Path(f"/proc/{pid}").exists() for pid in pids):
+        time.sleep(0.2)
+    assert not any(Path(f"/proc/{pid}").exists() for pid in pids)
+
+
+def _environ(proc: Path) -> bytes:
+    try:
+        return (proc / "environ").read_bytes()
+    except OSError:
+        return b""

@@ -105,7 +105,7 @@ class DashboardScreen(Screen[None]):
                     yield self._pane(info.key)
             yield StatusStrip(id="strip")
         yield Static(id="too-small")
-        yield Footer()
+        yield Footer(compact=True)
 
     def _pane(self, key: str, *children: PricePane | PivotChart) -> BucketPane:
         number = next(i for i, b in enumerate(BUCKETS, 1) if b.key == key)
