@@ -44,7 +44,7 @@ CHART_EVERY_S = 10.0
 #: Paint the dashboard at most this often; a burst of updates becomes one paint of the newest.
 #: Live, updates are seconds apart and each shows at once; a 960× demo would repaint all the
 #: time, and every paint costs ~10 ms of the UI thread (the idle budget is 2 % of a core).
-PAINT_EVERY_S: dict[Mode, float] = {"live": 0.25, "demo": 2.0, "replay": 2.0}
+PAINT_EVERY_S: dict[Mode, float] = {"live": 0.25, "demo": 3.0, "replay": 3.0}
 #: How often to check that the controlling terminal is still there (seconds).
 TERMINAL_CHECK_S = 5.0
 #: After a hang-up, how long a clean shutdown may take before the process just ends.
@@ -52,7 +52,7 @@ HANG_UP_GRACE_S = 3.0
 #: Exchanges read from the head of a recording for the first frame (one round of every endpoint).
 SEED_EXCHANGES = 40
 #: In a replay, no endpoint is polled more often than this in real time (keeps a 960× demo idle).
-REPLAY_MIN_REAL_INTERVAL_S = 2.5
+REPLAY_MIN_REAL_INTERVAL_S = 3.0
 
 
 @dataclass(frozen=True, slots=True)
