@@ -482,13 +482,7 @@ def test_a_read_only_data_folder_means_memory_and_a_notice(tmp_path: Path) -> No
     folder.mkdir()
     folder.chmod(0o500)
     try:
-        probe = folder / "probe"
-        try:
-            probe.touch()
-        except PermissionError:
-            pass
-        else:
-            probe.unlink()
+        if os.access(folder, os.W_OK):  # root writes whatever the mode says
             pytest.skip("this user writes into read-only folders (root)")
         with Store.open(folder / "history.sqlite3") as s:
             assert s.in_memory
