@@ -49,8 +49,6 @@ PAINT_EVERY_S: dict[Mode, float] = {"live": 0.25, "demo": 3.0, "replay": 3.0}
 TERMINAL_CHECK_S = 5.0
 #: After a hang-up, how long a clean shutdown may take before the process just ends.
 HANG_UP_GRACE_S = 3.0
-#: Exchanges read from the head of a recording for the first frame (one round of every endpoint).
-SEED_EXCHANGES = 40
 #: In a replay, no endpoint is polled more often than this in real time (keeps a 960× demo idle).
 REPLAY_MIN_REAL_INTERVAL_S = 3.0
 
@@ -96,7 +94,12 @@ class BtcwatchApp(App[None]):
         self._own_store = store is None
         """The app opened the store itself, so it closes it."""
         if board is None and session.recording is not None:
-            board = _seed(session)
+            # A price in the first frame: the recording's first answers, in milliseconds.
+            from tui.core.seed import board_from_head
+
+            board = board_from_head(
+                session.recording, registry.ALL, session.settings.pivot, session.mode
+            )
         self._board = board
         self._engine: Engine | None = None
         self._notices: tuple[str, ...] = ()
@@ -152,11 +155,9 @@ class BtcwatchApp(App[None]):
             self._store = store
         board = self._board
         if board is None:
-            board = Board(self.session.mode, datetime.now(UTC)).with_updates(
-                now=datetime.now(UTC),
-                observations=store.latest(),
-                stale_after={s.name: s.stale_after for s in registry.ALL},
-            )
+            from tui.core.seed import board_from_store
+
+            board = board_from_store(store, registry.ALL, self.session.mode, datetime.now(UTC))
         notices = tuple(n for n in (*self.session.settings.warnings, store.notice) if n)
         self.post_message(BoardLoaded(board, notices))
         if self.session.poll:
@@ -372,21 +373,3 @@ class BtcwatchApp(App[None]):
         watchdog.daemon = True
         watchdog.start()
         self.exit(return_code=129)
-
-
-def _seed(session: Session) -> Board | None:
-    """A Board from the head of the session's recording: the first frame shows a price.
-
-    Reads a few dozen lines (milliseconds) and needs neither httpx nor the engine.
-    """
-    from tui.core.errors import RecordingError
-    from tui.core.recording import read_recording
-    from tui.core.seed import board_from_recording
-
-    if session.recording is None:
-        return None
-    try:
-        head = read_recording(session.recording, limit=SEED_EXCHANGES)
-    except RecordingError:
-        return None  # the engine reads it again and says what is wrong
-    return board_from_recording(head, registry.ALL, session.settings.pivot, session.mode)

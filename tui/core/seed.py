@@ -1,21 +1,29 @@
-"""A first Board from the head of a recording: a price on screen before the engine has loaded.
+"""The first Board, before the engine has loaded: from the store, or from a recording's head.
 
-The demo's first frame should not wait for httpx and the whole recording. The first answer of
-each endpoint goes through the same parsers and the same consensus as in the engine, so what is
-painted first is what the engine would have shown; the engine then takes over from it.
+Live, the first frame shows what the last run stored, with its age. In a demo or replay, the first
+answer of each endpoint goes through the same parsers and the same consensus as in the engine, so
+what is painted first is what the engine would have shown; the engine then takes over from it.
+Neither path imports httpx.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
+from importlib.resources.abc import Traversable
+from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 from tui.core.analytics import price
-from tui.core.errors import FetchError
+from tui.core.errors import FetchError, RecordingError
 from tui.core.model import CONSENSUS, Board, Json, Mode, Observation, SourceStatus, Status
-from tui.core.recording import Recording
+from tui.core.recording import Recording, read_recording
 from tui.core.sources.spec import Endpoint, SourceSpec
+from tui.core.store import Store
+
+#: Exchanges read from the head of a recording: one round of every endpoint, in milliseconds.
+HEAD_EXCHANGES = 40
 
 
 def _key(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -63,10 +71,8 @@ def board_from_recording(
             last_ok_at=exchange.fetched_at,
             last_attempt_at=exchange.fetched_at,
         )
-    stale_after = {s.name: s.stale_after for s in specs}
-    stale_after[CONSENSUS] = max(stale_after.values(), default=60.0)
     board = Board(mode, now).with_updates(
-        now=now, observations=observations, statuses=statuses.values(), stale_after=stale_after
+        now=now, observations=observations, statuses=statuses.values(), stale_after=_limits(specs)
     )
     derived = price.derive(board.observations, now, board.stale_after, pivot)
     consensus = (
@@ -75,3 +81,34 @@ def board_from_recording(
         else SourceStatus.from_missing(CONSENSUS, derived.missing, last_ok_at=None, at=now)
     )
     return board.with_updates(now=now, observations=derived.observations, statuses=[consensus])
+
+
+def board_from_head(
+    path: Path | Traversable, specs: Sequence[SourceSpec], pivot: float, mode: Mode
+) -> Board | None:
+    """:func:`board_from_recording` on the first :data:`HEAD_EXCHANGES` of the file at ``path``.
+
+    ``None`` for a file that cannot be read: the engine reads it again and says what is wrong.
+    """
+    try:
+        head = read_recording(path, limit=HEAD_EXCHANGES)
+    except RecordingError:
+        return None
+    return board_from_recording(head, specs, pivot, mode)
+
+
+def board_from_store(store: Store, specs: Sequence[SourceSpec], mode: Mode, now: datetime) -> Board:
+    """What the last run knew: the latest stored readings and each source's last status."""
+    return Board(mode, now).with_updates(
+        now=now,
+        observations=store.latest(),
+        statuses=store.last_statuses().values(),
+        stale_after=_limits(specs),
+    )
+
+
+def _limits(specs: Sequence[SourceSpec]) -> dict[str, float]:
+    """Each source's stale limit, and the consensus's (the loosest of them)."""
+    limits = {s.name: s.stale_after for s in specs}
+    limits[CONSENSUS] = max(limits.values(), default=60.0)
+    return limits
