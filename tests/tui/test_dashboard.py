@@ -148,3 +148,31 @@ async def test_demo_polls_pauses_and_resumes() -> None:
         await pilot.press("p")
         assert not app._engine.paused
         assert not app.screen.query_one(StatusStrip).paused
+
+
+async def test_live_start_paints_what_the_last_run_stored_with_its_age() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from tui.core import paths
+    from tui.core.model import CONSENSUS, Observation, SourceStatus, Status
+    from tui.core.store import Store
+
+    old = datetime.now(UTC) - timedelta(minutes=7)
+    with Store.open(paths.store_file()) as store:
+        store.write(
+            [
+                Observation("btc.price", 68_000.0, "USD", CONSENSUS, old),
+                Observation("btc.price.kraken", 68_010.0, "USD", "kraken", old),
+            ]
+        )
+        store.record_status(SourceStatus("kraken", Status.OK, last_ok_at=old, last_attempt_at=old))
+    app = BtcwatchApp(Session(Settings(), "live", poll=False))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        text = screen_text(app)
+        assert "-2.86%" in text  # (68,000 - 70,000) / 70,000, from the cache, before any fetch
+        assert "stale 7m" in text
+        chips = {c.name: c for c in app.screen.query_one(StatusStrip).chips}
+        assert chips["kraken"].state == "stale"
+        assert "DEMO" not in text  # live data carries no banner
