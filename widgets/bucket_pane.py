@@ -8,13 +8,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import Static
 
 from widgets.literal import literal
 
 if TYPE_CHECKING:
     from textual import events
-    from textual.app import ComposeResult
     from textual.widget import Widget
 
     from tui.core.views import BucketInfo
@@ -39,7 +37,7 @@ class BucketPane(Vertical, can_focus=True):
         border-title-color: $text;
         border-title-style: bold;
     }
-    BucketPane > .bucket-pane--placeholder {
+    BucketPane.-placeholder {
         color: $text-muted;
     }
     """
@@ -79,10 +77,11 @@ class BucketPane(Vertical, can_focus=True):
         self.has_source = has_source
         """False: the pane shows "no source yet" and who will feed it."""
         self.border_title = literal(f"{number} {info.title}")
+        self.set_class(not has_source, "-placeholder")
 
-    def compose(self) -> ComposeResult:
-        if not self.has_source:
-            yield Static(self._placeholder(), classes="bucket-pane--placeholder")
+    def render(self) -> Content:
+        # A pane without a source draws its placeholder itself: no child widget to style.
+        return self._placeholder() if not self.has_source else Content("")
 
     def _placeholder(self) -> Content:
         parts = [literal("no source yet", "bold")]
