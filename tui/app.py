@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 #: Redraw the chart and the day's high tests at most this often (seconds of real time): the
 #: chart gains a point every 15 s live, and plotting is the costliest thing the UI does.
-CHART_EVERY_S = 10.0
+CHART_EVERY_S: dict[Mode, float] = {"live": 10.0, "demo": 15.0, "replay": 15.0}
 #: Paint the dashboard at most this often; a burst of updates becomes one paint of the newest.
 #: Live, updates are seconds apart and each shows at once; a 960× demo would repaint all the
 #: time, and every paint costs ~10 ms of the UI thread (the idle budget is 2 % of a core).
@@ -248,7 +248,7 @@ class BtcwatchApp(App[None]):
             return
         self._shown_price = self._board.reading("btc.price") is not None
         self.dashboard.show_board(self._board, self._today)
-        if force_chart or monotonic() - self._chart_at >= CHART_EVERY_S:
+        if force_chart or monotonic() - self._chart_at >= CHART_EVERY_S[self.session.mode]:
             self._chart_at = monotonic()
             self._load_chart(self.dashboard.chart_range, self._board.generated_at)
         # Whatever screen is on top may care (a drill-down reloads itself, throttled).
