@@ -118,7 +118,7 @@ def stop(pid: int, fd: int) -> None:
 
 
 def run_once(
-    argv: list[str], marker: bytes, env: dict[str, str], idle_s: float
+    argv: list[str], marker: bytes, env: dict[str, str], idle_s: float, settle_s: float = 1.0
 ) -> dict[str, float]:
     """One run: first-frame seconds and, when ``idle_s`` > 0, idle CPU share and peak RSS."""
     start = time.monotonic()
@@ -128,7 +128,7 @@ def run_once(
             raise SystemExit(f"{argv} never drew {marker!r}")
         result = {"first_frame_s": time.monotonic() - start}
         if idle_s > 0:
-            drain(fd, 1.0)  # let the first round of work settle
+            drain(fd, settle_s)  # the window starts this long after the first frame
             before, t0 = cpu_seconds(pid), time.monotonic()
             drain(fd, idle_s)
             used, elapsed = cpu_seconds(pid) - before, time.monotonic() - t0
@@ -143,6 +143,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--idle", type=float, default=30.0, help="idle window in seconds")
+    parser.add_argument(
+        "--settle", type=float, default=1.0, help="seconds after the first frame before it"
+    )
     parser.add_argument("--json", type=Path, default=Path("bench.json"))
     args = parser.parse_args()
     btcwatch = shutil.which("btcwatch", path=str(Path(sys.executable).parent)) or "btcwatch"
@@ -158,7 +161,7 @@ def main() -> int:
         runs: dict[str, list[dict[str, float]]] = {"btcwatch": [], "bare": []}
         for i in range(args.runs):
             idle = args.idle if i == 0 else 0.0  # idle and RSS once: they are slow and steady
-            runs["btcwatch"].append(run_once([btcwatch, "demo"], b"pivot", env, idle))
+            runs["btcwatch"].append(run_once([btcwatch, "demo"], b"pivot", env, idle, args.settle))
             runs["bare"].append(run_once([sys.executable, str(bare)], b"palette", env, 0.0))
             print(f"run {i + 1}/{args.runs}: "
                   f"btcwatch {runs['btcwatch'][-1]['first_frame_s']:.3f}s, "
