@@ -12,6 +12,7 @@ from textual.widgets import Digits
 
 from tui.core.model import format_age
 from widgets.literal import literal
+from widgets.text_block import TextBlock
 from widgets.text_line import TextLine
 
 if TYPE_CHECKING:
@@ -27,7 +28,6 @@ Fit = Literal["narrow", "compact", "wide"]
 #: from WIDE on every line has room for its long form (the band's source, venue ages).
 NARROW: Final = 48
 WIDE: Final = 80
-LINES: Final = ("age", "pivot", "band", "retest", "extra", "day", "high", "spread", "venues")
 
 
 def usd(value: float) -> str:
@@ -55,7 +55,9 @@ class PricePane(Widget):
     PricePane { height: auto; }
     PricePane #price-head { height: auto; }
     PricePane #price-big { width: 20; height: auto; margin-right: 1; }
-    PricePane #price-side { width: 1fr; height: auto; }
+    PricePane #price-side { width: 1fr; height: 4; }
+    PricePane #price-lines { height: 4; }
+    PricePane.-wide #price-lines { height: 3; }
     PricePane #price-digits { width: auto; }
     PricePane.-bullish #price-digits { color: $bullish; }
     PricePane.-bearish #price-digits { color: $bearish; }
@@ -64,7 +66,6 @@ class PricePane(Widget):
     PricePane.-narrow #price-head { layout: vertical; }
     PricePane.-narrow #price-big { width: 1fr; }
     PricePane.-narrow #price-digits { display: none; }
-    PricePane.-wide #price-spread { display: none; }
     """
 
     view: reactive[PriceView | None] = reactive(None, repaint=False)
@@ -79,11 +80,8 @@ class PricePane(Widget):
             with Vertical(id="price-big"):
                 yield Digits("", id="price-digits")
                 yield TextLine(id="price-age")
-            with Vertical(id="price-side"):
-                for name in ("pivot", "band", "retest", "extra"):
-                    yield TextLine(id=f"price-{name}")
-        for name in ("day", "high", "spread", "venues"):
-            yield TextLine(id=f"price-{name}")
+            yield TextBlock(id="price-side")
+        yield TextBlock(id="price-lines")
 
     def on_mount(self) -> None:
         self._show()
@@ -119,8 +117,13 @@ class PricePane(Widget):
         if price is not None:
             self.query_one("#price-digits", Digits).update(f"{price:,.0f}")
         texts = _texts(view, fit) if view is not None else _waiting()
-        for name in LINES:
-            self.query_one(f"#price-{name}", TextLine).text = texts.get(name, Content(""))
+        self.query_one("#price-age", TextLine).text = texts.get("age", Content(""))
+        blank = Content("")
+        side = ("pivot", "band", "retest", "extra")
+        # The spread has its own line below unless the wide form already shows it at the side.
+        below = ("day", "high", "venues") if fit == "wide" else ("day", "high", "spread", "venues")
+        self.query_one("#price-side", TextBlock).lines = tuple(texts.get(n, blank) for n in side)
+        self.query_one("#price-lines", TextBlock).lines = tuple(texts.get(n, blank) for n in below)
 
 
 def _waiting() -> dict[str, Content]:
