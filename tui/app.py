@@ -104,6 +104,7 @@ class BtcwatchApp(App[None]):
         self._engine: Engine | None = None
         self._notices: tuple[str, ...] = ()
         self._chart_at = 0.0
+        self._chart_empty = True
         self._painted_at = 0.0
         self._paint_due = False
         self._shown_price = False
@@ -248,7 +249,9 @@ class BtcwatchApp(App[None]):
             return
         self._shown_price = self._board.reading("btc.price") is not None
         self.dashboard.show_board(self._board, self._today)
-        if force_chart or monotonic() - self._chart_at >= CHART_EVERY_S[self.session.mode]:
+        # An empty chart is retried on every paint, so the first history shows at once.
+        due = monotonic() - self._chart_at >= CHART_EVERY_S[self.session.mode]
+        if force_chart or self._chart_empty or due:
             self._chart_at = monotonic()
             self._load_chart(self.dashboard.chart_range, self._board.generated_at)
         # Whatever screen is on top may care (a drill-down reloads itself, throttled).
@@ -265,6 +268,7 @@ class BtcwatchApp(App[None]):
 
     def _show_chart(self, data: views.ChartData, today: list[tuple[datetime, float]]) -> None:
         self._today = today
+        self._chart_empty = not data.points
         self.dashboard.show_chart(data)
         if self._board is not None:
             self.dashboard.show_board(self._board, today)
