@@ -163,8 +163,7 @@ class BtcwatchApp(App[None]):
         self.post_message(BoardLoaded(board, notices))
         if self.session.poll:
             engine = self._build_engine(store)
-            if self.session.recording is not None:
-                engine.adopt(board)
+            engine.adopt(board)  # what the first frame showed: the store is not read twice
             self.call_from_thread(self._run_engine, engine)
 
     def _build_engine(self, store: Store) -> Engine:
@@ -180,8 +179,6 @@ class BtcwatchApp(App[None]):
             mode=self.session.mode,
             min_real_interval_s=REPLAY_MIN_REAL_INTERVAL_S,
         )
-        if self.session.mode == "live":
-            engine.load_cached()
         return engine
 
     def on_board_loaded(self, message: BoardLoaded) -> None:
@@ -345,6 +342,8 @@ class BtcwatchApp(App[None]):
     @work(thread=True, exit_on_error=False, group="boot")
     def _rebuild_engine(self, store: Store) -> None:
         engine = self._build_engine(store)
+        if self._board is not None:
+            engine.adopt(self._board)
         self.call_from_thread(self._run_engine, engine)
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:

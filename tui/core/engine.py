@@ -182,32 +182,31 @@ class Engine:
         self._wake.set()
 
     def adopt(self, board: Board) -> Board:
-        """Start from ``board``'s readings (a seed painted before the engine loaded)."""
+        """Start from what ``board`` knew: its readings, and when each source last answered.
+
+        ``board`` is what was painted before the engine loaded (the store's latest readings, or a
+        recording's first answers). Readings keep their real ``observed_at``, so old ones show
+        their age and look stale; this run's statuses (waiting, disabled) keep their words.
+        """
+        known = {n: s.last_ok_at for n, s in board.statuses.items() if s.last_ok_at is not None}
+        for name, at in known.items():
+            if name in self._states:
+                self._states[name].last_ok_at = at
+        statuses = [
+            SourceStatus(s.name, s.status, s.detail, last_ok_at=known[s.name])
+            for s in self._board.statuses.values()
+            if s.name in known and s.name != CONSENSUS
+        ]
         self._board = self._board.with_updates(
-            now=self.clock.now(), observations=board.observations.values()
+            now=self.clock.now(), observations=board.observations.values(), statuses=statuses
         )
         return self._board
 
     def load_cached(self) -> Board:
-        """Seed the Board with the store's latest readings and statuses (blocking; call off the UI).
+        """:meth:`adopt` the store's latest readings and statuses (blocking; call off the UI)."""
+        from tui.core.seed import board_from_store
 
-        Cached readings keep their real ``observed_at``, so they show their age and look stale.
-        """
-        observations = self.store.latest()
-        cached = self.store.last_statuses()
-        for name, status in cached.items():
-            if name in self._states and status.last_ok_at is not None:
-                self._states[name].last_ok_at = status.last_ok_at
-        # Keep this run's PENDING/DISABLED words but remember when each source last answered.
-        statuses = [
-            SourceStatus(s.name, s.status, s.detail, last_ok_at=cached[s.name].last_ok_at)
-            for s in self._board.statuses.values()
-            if s.name in cached
-        ]
-        self._board = self._board.with_updates(
-            now=self.clock.now(), observations=observations, statuses=statuses
-        )
-        return self._board
+        return self.adopt(board_from_store(self.store, self.sources, self.mode, self.clock.now()))
 
     async def run(self, publish: Publish) -> None:
         """Poll every enabled source until cancelled, publishing an :class:`Update` per fetch."""
