@@ -32,6 +32,7 @@ from tui.core.model import (
     format_age,
 )
 from tui.core.store import Store
+from tui.core.views import price_view
 
 EXIT_OK: Final = 0
 EXIT_USAGE: Final = 2
@@ -126,20 +127,15 @@ def render_text(board: Board, settings: Settings, notices: tuple[str, ...] = ())
 
 def headline(board: Board, settings: Settings) -> str:
     """``BTC $68,412 ▼ 2.27% below the $70,000 pivot`` or why there is no price."""
-    r = board.reading("btc.price", CONSENSUS)
-    if r is None:
-        status = board.statuses.get(CONSENSUS)
-        why = status.detail if status is not None else "no price yet"
-        return f"BTC  price missing: {why}"
-    price = r.observation.value
-    dist = (price - settings.pivot) / settings.pivot * 100
-    arrow, side = ("▲", "above") if dist >= 0 else ("▼", "below")
-    band = settings.absorption_band
-    where = "inside" if band.contains(price) else ("above" if price > band.high else "below")
-    stale = f" · stale {format_age(r.age_s)}" if r.stale else ""
+    v = price_view(board, settings)
+    if v.price is None or v.distance_pct is None:
+        return f"BTC  price missing: {v.missing}"
+    arrow, side = ("▲", "above") if v.distance_pct >= 0 else ("▼", "below")
+    band = v.absorption
+    stale = f" · stale {format_age(v.age_s or 0)}" if v.stale else ""
     return (
-        f"BTC  ${price:,.0f}  {arrow} {abs(dist):.2f}% {side} the ${settings.pivot:,.0f} pivot"
-        f" · {where} the ${band.low:,.0f}–${band.high:,.0f} band{stale}"
+        f"BTC  ${v.price:,.0f}  {arrow} {abs(v.distance_pct):.2f}% {side} the ${v.pivot:,.0f} pivot"
+        f" · {v.absorption_position} the ${band.low:,.0f}–${band.high:,.0f} band{stale}"
     )
 
 
@@ -294,22 +290,19 @@ async def tape(
 def tape_line(board: Board, settings: Settings) -> str:
     """``06 Feb 16:00 UTC  $71,422  ▲ +2.03% vs pivot · day 60,016–71,422 · above the band``."""
     when = f"{board.generated_at:%d %b %H:%M} UTC"
-    r = board.reading("btc.price", CONSENSUS)
-    if r is None:
-        status = board.statuses.get(CONSENSUS)
-        return f"{when}  price missing: {status.detail if status else 'no data'}"
-    price = r.observation.value
-    dist = (price - settings.pivot) / settings.pivot * 100
-    arrow = "▲" if dist >= 0 else "▼"
-    band = settings.absorption_band
-    where = "inside" if band.contains(price) else ("above" if price > band.high else "below")
-    low, high = board.reading("btc.day.low", CONSENSUS), board.reading("btc.day.high", CONSENSUS)
+    v = price_view(board, settings)
+    if v.price is None or v.distance_pct is None:
+        return f"{when}  price missing: {v.missing}"
+    arrow = "▲" if v.distance_pct >= 0 else "▼"
     day = (
         ""
-        if low is None or high is None
-        else f" · day {low.observation.value:,.0f}–{high.observation.value:,.0f}"
+        if v.day_low is None or v.day_high is None
+        else f" · day {v.day_low:,.0f}–{v.day_high:,.0f}"
     )
-    return f"{when}  ${price:>7,.0f}  {arrow} {dist:+.2f}% vs pivot{day} · {where} the band"
+    return (
+        f"{when}  ${v.price:>7,.0f}  {arrow} {v.distance_pct:+.2f}% vs pivot{day}"
+        f" · {v.absorption_position} the band"
+    )
 
 
 def tape_printer(settings: Settings, out: TextIO) -> Callable[[Update], None]:
