@@ -8,6 +8,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.reactive import reactive
 
 from widgets.literal import literal
 
@@ -15,7 +16,18 @@ if TYPE_CHECKING:
     from textual import events
     from textual.widget import Widget
 
+    from tui.core.panes import PaneRow, PaneView
     from tui.core.views import BucketInfo
+
+#: Each tone's theme variable: colour is a second channel, the glyph and words the first.
+_TONE_STYLE: dict[str, str] = {
+    "bullish": "$bullish",
+    "bearish": "$bearish",
+    "neutral": "$neutral",
+    "stale": "$stale",
+    "missing": "$missing",
+    "plain": "",
+}
 
 
 class BucketPane(Vertical, can_focus=True):
@@ -45,6 +57,9 @@ class BucketPane(Vertical, can_focus=True):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "drill", "Drill down", id="drill", show=False),
     ]
+
+    view: reactive[PaneView | None] = reactive(None, layout=False, always_update=False)
+    """The rows this pane shows (``None`` until the first Board)."""
 
     class Selected(Message):
         """The user asked to open this bucket's drill-down."""
@@ -81,7 +96,14 @@ class BucketPane(Vertical, can_focus=True):
 
     def render(self) -> Content:
         # A pane without a source draws its placeholder itself: no child widget to style.
-        return self._placeholder() if not self.has_source else Content("")
+        if not self.has_source:
+            return self._placeholder()
+        if self.view is None:
+            return literal("waiting for the first answers…", "dim")
+        lines = [_row(r) for r in self.view.rows]
+        if self.view.note:
+            lines.append(literal(self.view.note, "dim italic"))
+        return Content("\n").join(lines)
 
     def _placeholder(self) -> Content:
         parts = [literal("no source yet", "bold")]
@@ -96,3 +118,15 @@ class BucketPane(Vertical, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         event.stop()
         self.post_message(self.Selected(self.info.key))
+
+
+def _row(row: PaneRow) -> Content:
+    """``label  ▼ value  detail  age``: the label dim, the value in its tone, the age dim."""
+    style = _TONE_STYLE[row.tone]
+    value = f"{row.glyph} {row.value}" if row.glyph else row.value
+    parts = [literal(row.label, "dim"), literal(value, f"bold {style}".strip())]
+    if row.detail:
+        parts.append(literal(row.detail, style or ""))
+    if row.age:
+        parts.append(literal(row.age, "$stale" if row.tone == "stale" else "dim"))
+    return Content(" ").join(parts)

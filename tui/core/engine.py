@@ -20,10 +20,10 @@ from typing import Final
 
 import httpx
 
-from tui.core.analytics import price
+from tui.core.analytics import derived, price
 from tui.core.clock import Clock, ReplayClock
 from tui.core.config import Settings
-from tui.core.errors import FetchError, RateLimitedError
+from tui.core.errors import FetchError, NeedsKeyError, RateLimitedError
 from tui.core.http import HttpClient, HttpSettings, Response
 from tui.core.model import (
     CONSENSUS,
@@ -40,7 +40,12 @@ from tui.core.model import (
 from tui.core.recording import keep_headers
 from tui.core.redact import redact_url
 from tui.core.sources import registry
-from tui.core.sources.spec import Endpoint, SourceSpec
+from tui.core.sources.spec import (
+    Endpoint,
+    SourceSpec,
+    consensus_stale_after,
+    parse_context,
+)
 from tui.core.store import Store
 
 log = logging.getLogger(__name__)
@@ -109,6 +114,7 @@ class Engine:
         self.clock = clock
         self.store = store
         self.mode: Mode = mode
+        self._context = parse_context(settings)
         # A replay serves recorded answers: spacing requests out would only slow it down.
         self._spacing = mode == "live"
         self._http = HttpClient(http_settings or HttpSettings(), clock, transport=transport)
@@ -137,7 +143,7 @@ class Engine:
             state.endpoints = {ep.key: _EndpointState(now) for ep in spec.endpoints}
             self._states[spec.name] = state
             statuses.append(SourceStatus(spec.name, Status.PENDING, "waiting for the first answer"))
-        stale_after[CONSENSUS] = max(stale_after.values(), default=60.0)
+        stale_after[CONSENSUS] = consensus_stale_after(sources, stale_after)
         self._board = Board(mode, now).with_updates(
             now=now, statuses=statuses, stale_after=stale_after
         )
@@ -223,20 +229,40 @@ class Engine:
 
         Sources still unanswered after ``deadline_s`` are marked ``timeout``.
         """
+        end = asyncio.get_running_loop().time() + deadline_s
+        # Primaries first; then the fallbacks of those that failed (the others stand by).
+        primaries = {n: s for n, s in self._states.items() if s.spec.fallback_for is None}
+        await self._poll_all(primaries, end, deadline_s, publish)
+        fallbacks = {
+            n: s
+            for n, s in self._states.items()
+            if s.spec.fallback_for is not None and not self._standing_by(s, publish)
+        }
+        await self._poll_all(fallbacks, end, deadline_s, publish)
+        return self._board
+
+    async def _poll_all(
+        self,
+        states: dict[str, _SourceState],
+        end: float,
+        deadline_s: float,
+        publish: Publish | None,
+    ) -> None:
         tasks = {
             name: asyncio.create_task(self._poll(state, list(state.spec.endpoints), publish))
-            for name, state in self._states.items()
+            for name, state in states.items()
         }
-        if tasks:
-            _done, pending = await asyncio.wait(tasks.values(), timeout=deadline_s)
-            for name, task in tasks.items():
-                if task in pending:
-                    task.cancel()
-                    with contextlib.suppress(asyncio.CancelledError):
-                        await task
-                    missing = Missing(Status.TIMEOUT, f"no answer within {deadline_s:g} s")
-                    self._set_status(self._states[name], missing)
-        return self._board
+        if not tasks:
+            return
+        left = max(0.0, end - asyncio.get_running_loop().time())
+        _done, pending = await asyncio.wait(tasks.values(), timeout=left)
+        for name, task in tasks.items():
+            if task in pending:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+                missing = Missing(Status.TIMEOUT, f"no answer within {deadline_s:g} s")
+                self._set_status(self._states[name], missing)
 
     async def aclose(self) -> None:
         """Close the HTTP client and wait for queued store writes (the caller closes the store)."""
@@ -251,6 +277,9 @@ class Engine:
             now = self.clock.now()
             if state.paused_until is not None and state.paused_until > now:
                 await self._sleep((state.paused_until - now).total_seconds())
+                continue
+            if self._standing_by(state, publish):
+                await self._sleep(state.interval_s)
                 continue
             due = [ep for ep in state.spec.endpoints if state.endpoints[ep.key].next_due <= now]
             if due:
@@ -274,9 +303,30 @@ class Engine:
             # Every loop sleeping now sees it within this tick; then it is spent.
             asyncio.get_running_loop().call_soon(self._wake.clear)
 
+    def _standing_by(self, state: _SourceState, publish: Publish | None) -> bool:
+        """True for a fallback source whose primary answers: it is not asked this round."""
+        primary = state.spec.fallback_for
+        if primary is None or primary not in self._states:
+            return False
+        status = self._board.statuses.get(primary)
+        if status is None or status.status is not Status.OK:
+            return False  # the primary failed or has not answered: the fallback serves
+        if (
+            state.last_ok_at is None
+            and self._board.statuses[state.spec.name].status is Status.PENDING
+        ):
+            standby = SourceStatus(
+                state.spec.name, Status.DISABLED, f"standby: {primary} answers", state.last_ok_at
+            )
+            self._board = self._board.with_updates(now=self.clock.now(), statuses=[standby])
+            if publish is not None:
+                publish(Update(state.spec.name, self._board, standby))
+        return True
+
     async def _poll(
         self, state: _SourceState, endpoints: Sequence[Endpoint], publish: Publish | None
     ) -> None:
+        got = False
         for ep in endpoints:
             observations, missing = await self._fetch(state, ep)
             ep_state = state.endpoints[ep.key]
@@ -288,8 +338,26 @@ class Engine:
             status = self._set_status(state, None, observations)
             if publish is not None:
                 publish(Update(state.spec.name, self._board, status, tuple(observations)))
+            got = got or bool(observations)
             if missing is not None and missing.reason in _HOST_DOWN:
                 break  # the host said stop, or is unreachable: ask nothing more of it this round
+        if got:
+            await self._derive(state.spec.name, publish)
+
+    async def _derive(self, source: str, publish: Publish | None) -> None:
+        """Run the derived metrics that ``source``'s new readings feed (off the event loop)."""
+        fns = derived.triggered_by(source)
+        if not fns:
+            return
+        now = self.clock.now()
+        out = await asyncio.to_thread(derived.run, fns, self._board, self.store, now, self.settings)
+        if not out:
+            return
+        self._board = self._board.with_updates(now=now, observations=out)
+        self._store_later(self.store.write, out)
+        if publish is not None:
+            status = self._board.statuses[source]
+            publish(Update(source, self._board, status, tuple(out)))
 
     async def _fetch(
         self, state: _SourceState, ep: Endpoint
@@ -298,11 +366,14 @@ class Engine:
         response: Response | None = None
         missing: Missing | None = None
         try:
+            headers = self._key_headers(state.spec)
             async with self._limit:
                 spacing = state.spec.min_spacing_s if self._spacing else 0.0
-                response = await self._http.get(url, min_spacing_s=spacing)
+                response = await self._http.get(url, headers=headers, min_spacing_s=spacing)
             body: Json = response.json() if ep.format == "json" else response.text()
-            observations = await asyncio.to_thread(ep.parse, body, response.fetched_at)
+            observations = await asyncio.to_thread(
+                ep.read, body, response.fetched_at, self._context
+            )
         except FetchError as exc:
             observations, missing = [], exc.missing()
             if isinstance(exc, RateLimitedError) and exc.until is None:
@@ -318,6 +389,19 @@ class Engine:
         if observations:
             self._store_later(self.store.write, observations)
         return observations, missing
+
+    def _key_headers(self, spec: SourceSpec) -> dict[str, str] | None:
+        """The user's key for a source that needs one, as a header (never in the URL or a log).
+
+        Raises:
+            NeedsKeyError: the source needs a key and the config has none.
+        """
+        if not spec.needs_key:
+            return None
+        key = self.settings.source(spec.name).api_key
+        if not key:
+            raise NeedsKeyError(f"config: sources.{spec.name}.api_key")
+        return {spec.key_header: key}
 
     def _set_status(
         self,

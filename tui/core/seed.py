@@ -19,7 +19,7 @@ from tui.core.analytics import price
 from tui.core.errors import FetchError, RecordingError
 from tui.core.model import CONSENSUS, Board, Json, Mode, Observation, SourceStatus, Status
 from tui.core.recording import Recording, read_recording
-from tui.core.sources.spec import Endpoint, SourceSpec
+from tui.core.sources.spec import Endpoint, ParseContext, SourceSpec, consensus_stale_after
 from tui.core.store import Store
 
 #: Exchanges read from the head of a recording: one round of every endpoint, in milliseconds.
@@ -33,7 +33,11 @@ def _key(url: str) -> tuple[str, tuple[tuple[str, str], ...]]:
 
 
 def board_from_recording(
-    recording: Recording, specs: Sequence[SourceSpec], pivot: float, mode: Mode
+    recording: Recording,
+    specs: Sequence[SourceSpec],
+    pivot: float,
+    mode: Mode,
+    context: ParseContext | None = None,
 ) -> Board:
     """The Board after the first answer of every endpoint found in ``recording``.
 
@@ -42,7 +46,9 @@ def board_from_recording(
         specs: the sources whose endpoints to look for.
         pivot: for ``btc.pivot.distance``.
         mode: ``demo`` or ``replay``, carried on the Board.
+        context: the settings parsers read (default: the defaults with ``pivot``).
     """
+    context = context or ParseContext(pivot=pivot)
     endpoints: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[SourceSpec, Endpoint]] = {
         _key(ep.url(spec.base_url)): (spec, ep) for spec in specs for ep in spec.endpoints
     }
@@ -62,7 +68,7 @@ def board_from_recording(
         try:
             text = exchange.body.decode("utf-8")
             body: Json = json.loads(text) if ep.format == "json" else text
-            observations.extend(ep.parse(body, exchange.fetched_at))
+            observations.extend(ep.read(body, exchange.fetched_at, context))
         except (ValueError, FetchError):
             continue  # the engine will say what is wrong with it; a seed only shows what it can
         statuses[spec.name] = SourceStatus(
@@ -110,5 +116,5 @@ def board_from_store(store: Store, specs: Sequence[SourceSpec], mode: Mode, now:
 def _limits(specs: Sequence[SourceSpec]) -> dict[str, float]:
     """Each source's stale limit, and the consensus's (the loosest of them)."""
     limits = {s.name: s.stale_after for s in specs}
-    limits[CONSENSUS] = max(limits.values(), default=60.0)
+    limits[CONSENSUS] = consensus_stale_after(specs, limits)
     return limits

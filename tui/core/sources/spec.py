@@ -2,17 +2,37 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Literal
+from typing import Final, Literal
 from urllib.parse import urlencode
 
+from tui.core.config import Settings
 from tui.core.model import Json, Observation
 
 Parser = Callable[[Json, datetime], list[Observation]]
 """``parse(body, fetched_at)``: pure; returns observations or raises a ``FetchError`` (usually
 ``ParseError``; ``RateLimitedError`` for providers that say so inside an HTTP 200)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParseContext:
+    """The few user settings some parsers need (the retest band for put OI, the pivot)."""
+
+    pivot: float = 70_000.0
+    retest_low: float = 50_000.0
+    retest_high: float = 60_000.0
+
+
+def parse_context(settings: Settings) -> ParseContext:
+    """The :class:`ParseContext` for these settings."""
+    band = settings.retest_band
+    return ParseContext(settings.pivot, band.low, band.high)
+
+
+ContextParser = Callable[[Json, datetime, ParseContext], list[Observation]]
+"""``parse(body, fetched_at, context)``: a :data:`Parser` that also reads user settings."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +49,14 @@ class Endpoint:
     """How often to fetch it; ``None`` means the source's interval."""
     format: Literal["json", "text"] = "json"
     """``json``: the parser gets the decoded document; ``text``: the body as ``str``."""
+    parse_with: ContextParser | None = None
+    """Set when the parser needs user settings; ``parse`` then uses the defaults."""
+
+    def read(self, body: Json, fetched_at: datetime, context: ParseContext) -> list[Observation]:
+        """Parse ``body`` with ``context`` when this endpoint's parser uses it."""
+        if self.parse_with is not None:
+            return self.parse_with(body, fetched_at, context)
+        return self.parse(body, fetched_at)
 
     def url(self, base_url: str) -> str:
         """The full URL under ``base_url``."""
@@ -57,6 +85,10 @@ class SourceSpec:
     min_spacing_s: float = 0.0
     """Minimum seconds between two requests to this provider's host (its published limits)."""
     needs_key: bool = False
+    key_header: str = "X-Api-Key"
+    """The request header that carries the user's key (headers never reach a recording)."""
+    fallback_for: str | None = None
+    """Name of the primary source this one stands in for: polled only while that one fails."""
 
     @property
     def stale_after(self) -> float:
@@ -64,3 +96,16 @@ class SourceSpec:
         if self.stale_after_s is not None:
             return self.stale_after_s
         return max(60.0, 3 * self.interval_s)
+
+
+#: Buckets whose cross-venue readings are published as ``consensus`` (the median price, the
+#: OI-weighted funding, the OI total): the consensus is stale when the slowest of them would be.
+CONSENSUS_BUCKETS: Final = frozenset({"price", "derivatives"})
+
+
+def consensus_stale_after(specs: Sequence[SourceSpec], limits: Mapping[str, float]) -> float:
+    """The stale limit of ``consensus`` readings: the loosest of the sources that feed them."""
+    return max(
+        (limits[s.name] for s in specs if s.bucket in CONSENSUS_BUCKETS and s.name in limits),
+        default=60.0,
+    )

@@ -1,0 +1,157 @@
+"""Engine stages past fetch and parse: derived metrics, fallback sources, keyed sources."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from datetime import datetime
+
+import httpx
+import pytest
+
+from tests.unit.test_engine import FAST, NOW, PRICES, handler_for, real_bodies
+from tui.core import config
+from tui.core.analytics import History, derived
+from tui.core.clock import FixedClock
+from tui.core.engine import Engine
+from tui.core.model import CONSENSUS, Board, Observation, Status, Update
+from tui.core.sources import registry
+from tui.core.sources.spec import SourceSpec
+from tui.core.store import Store
+
+INDEX = registry.by_name("deribit")
+KRAKEN = registry.by_name("kraken")
+
+
+def engine_for(
+    sources: list[SourceSpec],
+    handler: httpx.MockTransport,
+    settings: config.Settings | None = None,
+    store: Store | None = None,
+) -> Engine:
+    return Engine(
+        settings or config.Settings(),
+        FixedClock(NOW),
+        store or Store.open(None),
+        transport=handler,
+        sources=sources,
+        http_settings=FAST,
+    )
+
+
+async def test_a_derived_metric_runs_after_its_source_answers_and_reads_history(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[tuple[float, int]] = []
+
+    def double(
+        board: Board, history: History, now: datetime, s: config.Settings
+    ) -> list[Observation]:
+        r = board.reading("btc.price.deribit_index", "deribit")
+        assert r is not None
+        past = history.series("test.doubled", CONSENSUS)
+        seen.append((r.observation.value, len(past)))
+        return [Observation("test.doubled", r.observation.value * 2, "USD", CONSENSUS, now)]
+
+    monkeypatch.setattr(derived, "_table", lambda: ((frozenset({"deribit"}), double),))
+    store = Store.open(None)
+    store.write([Observation("test.doubled", 1.0, "USD", CONSENSUS, NOW.replace(hour=1))])
+    engine = engine_for(
+        [INDEX], httpx.MockTransport(handler_for(real_bodies(NOW, PRICES))), store=store
+    )
+    updates: list[Update] = []
+    board = await engine.poll_once(publish=updates.append)
+    await engine.aclose()
+    doubled = board.reading("test.doubled", CONSENSUS)
+    assert doubled is not None
+    assert doubled.observation.value == PRICES["deribit"] * 2
+    assert seen == [(PRICES["deribit"], 1)]  # it saw the Board and the stored history
+    assert any(o.id == "test.doubled" for u in updates for o in u.observations)
+    assert len(store.series("test.doubled", CONSENSUS)) == 2  # written like any reading
+
+
+async def test_a_failing_deriver_is_skipped_and_the_others_still_run(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def broken(
+        board: Board, history: History, now: datetime, s: config.Settings
+    ) -> list[Observation]:
+        raise KeyError("boom")
+
+    def fine(
+        board: Board, history: History, now: datetime, s: config.Settings
+    ) -> list[Observation]:
+        return [Observation("test.fine", 1.0, "x", CONSENSUS, now)]
+
+    table = ((frozenset({"deribit"}), broken), (frozenset({"deribit"}), fine))
+    monkeypatch.setattr(derived, "_table", lambda: table)
+    engine = engine_for([INDEX], httpx.MockTransport(handler_for(real_bodies(NOW, PRICES))))
+    board = await engine.poll_once()
+    await engine.aclose()
+    assert board.reading("test.fine", CONSENSUS) is not None
+    assert board.statuses["deribit"].status is Status.OK
+
+
+async def test_a_fallback_stands_by_while_its_primary_answers_and_serves_when_it_fails() -> None:
+    bodies = real_bodies(NOW, PRICES)
+    asked: list[str] = []
+    primary_up = True
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.host)
+        if request.url.host == "api.kraken.com" and not primary_up:
+            return httpx.Response(503, text="down")
+        return handler_for(bodies)(request)  # type: ignore[return-value]
+
+    kraken = replace(KRAKEN, endpoints=KRAKEN.endpoints[:1])
+    fallback = replace(INDEX, fallback_for="kraken", interval_s=0.05)
+    engine = engine_for([kraken, fallback], httpx.MockTransport(handle))
+    await engine.poll_once()  # the primary answers first
+    updates: list[Update] = []
+    task = asyncio.create_task(engine.run(updates.append))
+    await asyncio.sleep(0.2)
+    assert "www.deribit.com" not in asked
+    standby = engine.board.statuses["deribit"]
+    assert standby.status is Status.DISABLED
+    assert "standby" in standby.detail
+    primary_up = False
+    engine.refresh_now()
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert engine.board.statuses["kraken"].status is not Status.OK
+    assert "www.deribit.com" in asked  # the fallback served once the primary failed
+    assert engine.board.statuses["deribit"].status is Status.OK
+
+
+async def test_a_source_that_needs_a_key_asks_nothing_without_one_and_sends_it_as_a_header() -> (
+    None
+):
+    keyed = replace(INDEX, needs_key=True, key_header="X-Api-Key")
+    headers: list[httpx.Headers] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        headers.append(request.headers)
+        return handler_for(real_bodies(NOW, PRICES))(request)  # type: ignore[return-value]
+
+    engine = engine_for([keyed], httpx.MockTransport(handle))
+    board = await engine.poll_once()
+    await engine.aclose()
+    assert headers == []
+    status = board.statuses["deribit"]
+    assert status.status is Status.NEEDS_KEY
+    assert "sources.deribit.api_key" in status.detail
+
+    secret = "s3cr3t-key-value"
+    settings = config.Settings(sources={"deribit": config.SourceSettings(api_key=secret)})
+    store = Store.open(None)
+    engine = engine_for([keyed], httpx.MockTransport(handle), settings, store)
+    board = await engine.poll_once()
+    await engine.aclose()
+    assert board.statuses["deribit"].status is Status.OK
+    assert headers[-1]["x-api-key"] == secret
+    exchange = store.latest_exchange("deribit", "index")
+    assert exchange is not None
+    assert secret not in exchange.url
+    assert all(secret not in v for v in exchange.headers.values())
