@@ -29,6 +29,18 @@ Example ``config.toml``::
     stale_after = 60           # seconds before a value is shown as stale
     # api_key = "..."          # only for sources that need one; never logged or shown
 
+    [rules.funding.positive]   # a checklist condition (rows and names: tui/core/rules)
+    threshold = 0              # % per 8h
+    hold_h = 8                 # hours it must hold (hold_n: the last n readings, daily series)
+    [rules.funding]
+    exit_h = 2                 # a confirmed state is left after its condition failed this long
+
+    [alerts]
+    command = "notify-send btcwatch \"$BTCWATCH_ALERT_ID: $BTCWATCH_ALERT_CUR\""
+    bell = true
+    [alerts.mute]
+    mining = true              # no alert when this row flips
+
 The same as environment: ``BTCWATCH_PIVOT=70000``, ``BTCWATCH_RETEST_BAND__LOW=50000``,
 ``BTCWATCH_SOURCES__KRAKEN__BASE_URL=http://127.0.0.1:8080/0/public``.
 """
@@ -46,6 +58,7 @@ from typing import Final
 
 from tui.core import paths
 from tui.core.errors import ConfigError
+from tui.core.rules import DEFAULT_RULES, configured
 from tui.core.store import Retention
 
 #: Provider names of SOURCES.md, lower case: the valid ``[sources.<name>]`` sections.
@@ -68,7 +81,17 @@ PROVIDERS: Final = (
 )
 ENV_PREFIX: Final = "BTCWATCH_"
 #: Environment variables that are not settings (paths, switches read elsewhere).
-ENV_NOT_SETTINGS: Final = frozenset({paths.ENV_CONFIG, paths.ENV_DATA_DIR, "BTCWATCH_DEBUG"})
+#: Alert commands run with these set (``BTCWATCH_ALERT_ID`` ...): a btcwatch they start must not
+#: take them for settings.
+ALERT_ENV: Final = (
+    "BTCWATCH_ALERT_ID",
+    "BTCWATCH_ALERT_PREV",
+    "BTCWATCH_ALERT_CUR",
+    "BTCWATCH_ALERT_REASON",
+)
+ENV_NOT_SETTINGS: Final = frozenset(
+    {paths.ENV_CONFIG, paths.ENV_DATA_DIR, "BTCWATCH_DEBUG", *ALERT_ENV}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +139,14 @@ class Settings:
     """The file that was read, if any."""
     warnings: tuple[str, ...] = ()
     """One-line warnings for the user (e.g. a readable file holding a key)."""
+    rules: Mapping[str, float] = field(default_factory=dict)
+    """Checklist overrides: ``{"funding.positive.hold_h": 12}`` (see ``tui.core.rules``)."""
+    alert_command: str | None = None
+    """Run (by the shell) when a checklist row or the verdict flips; ``BTCWATCH_ALERT_*`` set."""
+    alert_bell: bool = True
+    """Ring the terminal bell on a flip (it reaches you over SSH)."""
+    muted: frozenset[str] = frozenset()
+    """Rows (or ``verdict``) whose flips raise no alert."""
 
     def source(self, name: str) -> SourceSettings:
         """The settings of source ``name`` (defaults when not configured)."""
@@ -198,6 +229,10 @@ def _build(
     retention: dict[str, float] = {}
     sources: dict[str, SourceSettings] = {}
     band_origin: dict[str, str] = {}
+    rules: dict[str, float] = {}
+    alert_command: str | None = None
+    bell = True
+    muted: set[str] = set()
     for key, (value, origin) in sorted(raw.items()):
         parts = key.split(".")
         if parts == ["pivot"]:
@@ -219,6 +254,22 @@ def _build(
                 )
             current = sources.get(parts[1], SourceSettings())
             sources[parts[1]] = _source_field(current, key, parts[2], value, origin)
+        elif len(parts) >= 3 and parts[0] == "rules":
+            number = _number(key, value, origin, lo=-1e15, hi=1e15)
+            configured({".".join(parts[1:]): number}, origin)  # names the bad key, with origin
+            rules[".".join(parts[1:])] = number
+        elif parts == ["alerts", "command"]:
+            alert_command = _text(key, value, origin)
+        elif parts == ["alerts", "bell"]:
+            bell = _bool(key, value, origin)
+        elif len(parts) == 3 and parts[:2] == ["alerts", "mute"]:
+            rows = {r.key for r in DEFAULT_RULES} | {"verdict"}
+            if parts[2] not in rows:
+                raise ConfigError(
+                    key, f"no checklist row {parts[2]!r} (rows: {', '.join(sorted(rows))})", origin
+                )
+            if _bool(key, value, origin):
+                muted.add(parts[2])
         else:
             raise ConfigError(key, "unknown setting", origin)
     built_bands: dict[str, Band] = {}
@@ -242,6 +293,10 @@ def _build(
         sources=MappingProxyType(sources),
         config_path=path,
         warnings=warnings,
+        rules=MappingProxyType(rules),
+        alert_command=alert_command,
+        alert_bell=bell,
+        muted=frozenset(muted),
     )
 
 

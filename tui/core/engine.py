@@ -14,7 +14,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -33,12 +33,17 @@ from tui.core.model import (
     Missing,
     Mode,
     Observation,
+    RuleResult,
     SourceStatus,
     Status,
     Update,
+    Verdict,
 )
 from tui.core.recording import keep_headers
 from tui.core.redact import redact_url
+from tui.core.rules import configured
+from tui.core.rules import evaluate as judge
+from tui.core.rules.verdict import CALL_CODES, verdict
 from tui.core.sources import registry
 from tui.core.sources.spec import (
     Endpoint,
@@ -56,6 +61,9 @@ MAX_CONCURRENCY: Final = 6
 _HOST_DOWN: Final = frozenset(
     {Status.RATE_LIMITED, Status.OFFLINE, Status.BLOCKED, Status.GEO_BLOCKED}
 )
+#: How often (clock seconds, stretched like the intervals in a fast replay) the checklist is
+#: judged: it reads history, so not on every fetch.
+RULES_EVERY_S: Final = 30.0
 #: How often the engine applies the store's retention while running.
 RETENTION_EVERY_S: Final = 3600.0
 
@@ -115,6 +123,11 @@ class Engine:
         self.store = store
         self.mode: Mode = mode
         self._context = parse_context(settings)
+        self._rules = configured(settings.rules)
+        self._judged_at: datetime | None = None
+        self._fresh: set[str] = set()
+        """Sources with new readings since derived metrics last ran."""
+        self._fresh_event = asyncio.Event()
         # A replay serves recorded answers: spacing requests out would only slow it down.
         self._spacing = mode == "live"
         self._http = HttpClient(http_settings or HttpSettings(), clock, transport=transport)
@@ -221,6 +234,7 @@ class Engine:
                 for state in self._states.values():
                     group.create_task(self._loop(state, publish), name=f"poll-{state.spec.name}")
                 group.create_task(self._retention_loop(), name="retention")
+                group.create_task(self._derive_loop(publish), name="derive")
         finally:
             await self.aclose()
 
@@ -239,6 +253,8 @@ class Engine:
             if s.spec.fallback_for is not None and not self._standing_by(s, publish)
         }
         await self._poll_all(fallbacks, end, deadline_s, publish)
+        await self._derive(publish)
+        await self._judge(publish, force=True)
         return self._board
 
     async def _poll_all(
@@ -342,11 +358,25 @@ class Engine:
             if missing is not None and missing.reason in _HOST_DOWN:
                 break  # the host said stop, or is unreachable: ask nothing more of it this round
         if got:
-            await self._derive(state.spec.name, publish)
+            # Derived metrics and the checklist read history: a task of their own does them, so
+            # no poll loop ever waits on the store.
+            self._fresh.add(state.spec.name)
+            self._fresh_event.set()
 
-    async def _derive(self, source: str, publish: Publish | None) -> None:
-        """Run the derived metrics that ``source``'s new readings feed (off the event loop)."""
-        fns = derived.triggered_by(source)
+    async def _derive_loop(self, publish: Publish) -> None:
+        """Whenever sources bring new readings: their derived metrics, then the checklist."""
+        while True:
+            await self._fresh_event.wait()
+            self._fresh_event.clear()
+            await self._derive(publish)
+            await self._judge(publish)
+
+    async def _derive(self, publish: Publish | None) -> None:
+        """Run the derived metrics that the fresh sources' readings feed (off the event loop)."""
+        fresh, self._fresh = self._fresh, set()
+        fns = tuple(
+            dict.fromkeys(fn for name in sorted(fresh) for fn in derived.triggered_by(name))
+        )
         if not fns:
             return
         now = self.clock.now()
@@ -356,8 +386,8 @@ class Engine:
         self._board = self._board.with_updates(now=now, observations=out)
         self._store_later(self.store.write, out)
         if publish is not None:
-            status = self._board.statuses[source]
-            publish(Update(source, self._board, status, tuple(out)))
+            status = self._board.statuses.get(CONSENSUS) or SourceStatus(CONSENSUS, Status.PENDING)
+            publish(Update(CONSENSUS, self._board, status, tuple(out)))
 
     async def _fetch(
         self, state: _SourceState, ep: Endpoint
@@ -389,6 +419,41 @@ class Engine:
         if observations:
             self._store_later(self.store.write, observations)
         return observations, missing
+
+    async def _judge(self, publish: Publish | None, *, force: bool = False) -> None:
+        """Evaluate the checklist and the verdict (off the event loop), at most every 30 s."""
+        now = self.clock.now()
+        every = RULES_EVERY_S * self._scale
+        last = self._judged_at
+        if not force and last is not None and 0 <= (now - last).total_seconds() < every:
+            return
+        self._judged_at = now
+        board = self._board
+        results, call, flips = await asyncio.to_thread(self._evaluate, board, now)
+        out = judge.state_observations([new for _, new in flips]) + judge.state_observations(
+            [r for r in results if r.key not in judge.stored_states(board, self._rules)]
+        )
+        if call.call != "no data" and (board.verdict is None or board.verdict.call != call.call):
+            out.append(
+                Observation("verdict", CALL_CODES[call.call], "call", judge.RULES_SOURCE, now)
+            )
+        self._board = replace(self._board, checklist=results, verdict=call).with_updates(
+            now=now, observations=out
+        )
+        if out:
+            self._store_later(self.store.write, out)
+        if publish is not None:
+            status = self._board.statuses.get(CONSENSUS) or SourceStatus(CONSENSUS, Status.PENDING)
+            publish(Update(CONSENSUS, self._board, status, tuple(out)))
+
+    def _evaluate(
+        self, board: Board, now: datetime
+    ) -> tuple[tuple[RuleResult, ...], Verdict, list[tuple[RuleResult, RuleResult]]]:
+        """The checklist rows, the verdict, and the rows that flipped (blocking: reads history)."""
+        previous = judge.stored_states(board, self._rules)
+        results = judge.evaluate(self._rules, board, self.store, now, self.settings.pivot, previous)
+        call = verdict(results, board, self.settings.pivot, None, now, board.verdict)
+        return results, call, judge.changes(previous, results)
 
     def _key_headers(self, spec: SourceSpec) -> dict[str, str] | None:
         """The user's key for a source that needs one, as a header (never in the URL or a log).

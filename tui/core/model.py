@@ -156,6 +156,65 @@ def format_age(seconds: float) -> str:
     return f"{s // 86400}d"
 
 
+class RowState(StrEnum):
+    """A checklist row's state; the words are what users read."""
+
+    BULLISH = "bullish confirmed"
+    BEARISH = "bearish continuing"
+    NEUTRAL = "neutral"
+    WAITING = "waiting"
+    """An input has no reading yet (its source is missing or not built)."""
+    STALE = "stale"
+    """An input's latest reading is too old to judge by."""
+
+
+@dataclass(frozen=True, slots=True)
+class RuleResult:
+    """One checklist row, evaluated: its state, why, and since when."""
+
+    key: str
+    """The row's id in config and the store (``funding``, ``skew``, ...)."""
+    title: str
+    state: RowState
+    reason: str
+    """One plain sentence: ``funding -0.004 %/8h OI-weighted, negative for 11 h``."""
+    since: datetime | None
+    """When the row entered this state (``None``: waiting, or unknown)."""
+    readings: tuple[Observation, ...] = ()
+    """The readings behind the state, as they were when it was judged."""
+    key_reading: str = ""
+    """The one figure the pane shows beside the state (formatted)."""
+
+
+Call = Literal["holding", "contested", "retest risk", "no data"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The article's hold-versus-retest framework, counted."""
+
+    call: Call
+    holding: tuple[tuple[str, bool | None], ...]
+    """The conditions for holding $70k, each held (True), not (False) or unknown (None)."""
+    retest: tuple[tuple[str, bool | None], ...]
+    """The conditions for a retest, likewise."""
+    position: str
+    """Where price is against the pivot: ``above $70,000 by 1.2 %``, or why unknown."""
+    steps: tuple[tuple[str, bool | None], ...]
+    """What the next test of the pivot needs, in order, each ticked or not."""
+    since: datetime | None = None
+
+    @property
+    def holding_count(self) -> int:
+        """How many holding conditions hold."""
+        return sum(1 for _, ok in self.holding if ok)
+
+    @property
+    def retest_count(self) -> int:
+        """How many retest conditions hold."""
+        return sum(1 for _, ok in self.retest if ok)
+
+
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -177,6 +236,9 @@ class Board:
     observations: Mapping[tuple[str, str], Observation] = field(default_factory=dict)
     statuses: Mapping[str, SourceStatus] = field(default_factory=dict)
     stale_after: Mapping[str, float] = field(default_factory=dict)
+    checklist: tuple[RuleResult, ...] = ()
+    """The checklist rows, as last evaluated (empty until the first evaluation)."""
+    verdict: Verdict | None = None
 
     def with_updates(
         self,

@@ -1,0 +1,303 @@
+"""Evaluate the checklist over the Board and stored history: state, reason, since when (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Final
+
+from tui.core.analytics import History
+from tui.core.model import CONSENSUS, Board, Observation, Reading, RowState, RuleResult, format_age
+from tui.core.rules import Cond, Rule
+
+#: The source under which row states are stored, as readings ``checklist.<row>``.
+RULES_SOURCE: Final = "rules"
+#: Stored state codes (waiting and stale are about data, not the market: never stored).
+CODES: Final[Mapping[RowState, float]] = {
+    RowState.BULLISH: 1.0,
+    RowState.NEUTRAL: 0.0,
+    RowState.BEARISH: -1.0,
+}
+STATES: Final = {v: k for k, v in CODES.items()}
+
+
+def state_id(key: str) -> str:
+    """The stored reading id of row ``key``'s state."""
+    return f"checklist.{key}"
+
+
+@dataclass(frozen=True, slots=True)
+class CondCheck:
+    """One condition judged at a moment."""
+
+    cond: Cond
+    value: float
+    threshold: float
+    satisfied: bool
+    """The newest reading satisfies it."""
+    run_start: datetime | None
+    """Start of the newest unbroken run of satisfying readings (``None``: not satisfied now)."""
+    run_len: int
+    holds: bool
+    """Satisfied, and for long enough."""
+    true_since: datetime | None
+    """When it started to hold (the run start plus the hold), if it holds."""
+    failing_since: datetime | None
+    """Start of the newest unbroken run of failing readings (``None``: satisfied now)."""
+
+
+def check(
+    cond: Cond, series: Sequence[tuple[datetime, float]], threshold: float, now: datetime
+) -> CondCheck:
+    """Judge ``cond`` on ``series`` (oldest first, the latest reading last)."""
+    t_last, v_last = series[-1]
+
+    def sat(v: float) -> bool:
+        return v > threshold if cond.op == ">" else v < threshold
+
+    def run(want: bool) -> tuple[datetime, int]:
+        start, n = t_last, 0
+        newer = t_last
+        for t, v in reversed(series):
+            if sat(v) != want or (newer - t).total_seconds() > cond.max_gap_s:
+                break
+            start, newer, n = t, t, n + 1
+        return start, n
+
+    if not sat(v_last):
+        failing, _ = run(False)
+        return CondCheck(cond, v_last, threshold, False, None, 0, False, None, failing)
+    start, n = run(True)
+    if (now - t_last).total_seconds() > cond.max_gap_s:
+        # The newest reading is older than a gap: nothing says it still holds.
+        return CondCheck(cond, v_last, threshold, True, start, n, False, None, None)
+    if cond.hold_n:
+        holds = n >= cond.hold_n
+        since = series[len(series) - n + cond.hold_n - 1][0] if holds else None
+    else:
+        since = start + timedelta(seconds=cond.hold_s)
+        holds = since <= now
+    return CondCheck(cond, v_last, threshold, True, start, n, holds, since if holds else None, None)
+
+
+def evaluate_rule(
+    rule: Rule,
+    board: Board,
+    history: History,
+    now: datetime,
+    pivot: float,
+    previous: RuleResult | None = None,
+) -> RuleResult:
+    """Row ``rule``'s state now.
+
+    Args:
+        rule: the row.
+        board: the latest readings (their staleness is judged on it).
+        history: stored series, read back as far as the longest hold needs.
+        now: the time of judgement.
+        pivot: the threshold of conditions on ``btc.price``.
+        previous: the row's last market state (bullish, bearish or neutral), for hysteresis and
+            "since" (``None``: judged afresh from history).
+    """
+    if rule.fallback is not None and not _seen(rule, board):
+        return evaluate_rule(rule.fallback, board, history, now, pivot, previous)
+    latest: dict[tuple[str, str], Reading] = {}
+    for c in rule.conds:
+        r = board.reading(c.id, c.source)
+        if r is None:
+            status = board.statuses.get(c.source)
+            why = status.detail if status is not None and not status.ok and status.detail else ""
+            if c.source == CONSENSUS:  # derived across venues: name the reading, not a venue
+                reason = f"waiting for {c.what} (from the {rule.bucket} sources)"
+            else:
+                reason = f"waiting for {c.source}" + (f" ({why})" if why else "")
+            return RuleResult(rule.key, rule.title, RowState.WAITING, reason, None)
+        if r.stale:
+            reason = f"{c.what} is stale ({format_age(r.age_s)} old, from {c.source})"
+            return RuleResult(
+                rule.key, rule.title, RowState.STALE, reason, None, (r.observation,), _fmt(r)
+            )
+        latest[(c.id, c.source)] = r
+    checks = {
+        "bullish": [_check(c, board, history, now, pivot) for c in rule.bullish],
+        "bearish": [_check(c, board, history, now, pivot) for c in rule.bearish],
+    }
+    if all(k.holds for k in checks["bullish"]):
+        state = RowState.BULLISH
+    elif all(k.holds for k in checks["bearish"]):
+        state = RowState.BEARISH
+    else:
+        state = RowState.NEUTRAL
+    prev = previous.state if previous is not None else None
+    kept = False
+    if prev in (RowState.BULLISH, RowState.BEARISH) and state != prev:
+        side = checks["bullish" if prev is RowState.BULLISH else "bearish"]
+        failed_for = max(
+            ((now - k.failing_since).total_seconds() for k in side if k.failing_since),
+            default=0.0,
+        )
+        if failed_for < rule.exit_s:
+            state, kept = prev, True  # hysteresis: not failed long enough to leave
+    if previous is not None and state == previous.state:
+        since = previous.since
+    elif state is RowState.NEUTRAL:
+        since = now if previous is not None else None
+    else:
+        side = checks["bullish" if state is RowState.BULLISH else "bearish"]
+        since = max((k.true_since for k in side if k.true_since), default=now)
+    readings = tuple(r.observation for r in latest.values())
+    first = latest[(rule.conds[0].id, rule.conds[0].source)]
+    return RuleResult(
+        rule.key,
+        rule.title,
+        state,
+        _reason(rule, state, checks, kept, now),
+        since,
+        readings,
+        _fmt(first),
+    )
+
+
+def evaluate(
+    rules: Sequence[Rule],
+    board: Board,
+    history: History,
+    now: datetime,
+    pivot: float,
+    previous: Mapping[str, RuleResult] | None = None,
+) -> tuple[RuleResult, ...]:
+    """Every row; ``previous`` (by key) defaults to the states stored on the Board."""
+    prev = dict(previous) if previous is not None else stored_states(board, rules)
+    return tuple(evaluate_rule(r, board, history, now, pivot, prev.get(r.key)) for r in rules)
+
+
+def stored_states(board: Board, rules: Sequence[Rule]) -> dict[str, RuleResult]:
+    """The last stored market state of each row (as the Board carries them from the store)."""
+    out: dict[str, RuleResult] = {}
+    for rule in rules:
+        o = board.observations.get((state_id(rule.key), RULES_SOURCE))
+        if o is not None and o.value in STATES:
+            out[rule.key] = RuleResult(rule.key, rule.title, STATES[o.value], "", o.observed_at)
+    for r in board.checklist:  # the last evaluation in this run, when there was one
+        if r.state in CODES:
+            out[r.key] = r
+    return out
+
+
+def changes(
+    previous: Mapping[str, RuleResult], results: Sequence[RuleResult]
+) -> list[tuple[RuleResult, RuleResult]]:
+    """``(before, after)`` for each row whose market state changed since ``previous``.
+
+    Waiting and stale are about the data, not the market: they are never a change, and a row
+    that comes back from them is compared with the market state it had before.
+    """
+    return [
+        (previous[r.key], r)
+        for r in results
+        if r.state in CODES and r.key in previous and previous[r.key].state != r.state
+    ]
+
+
+def state_observations(results: Sequence[RuleResult]) -> list[Observation]:
+    """Each market state as the reading ``checklist.<row>`` at its ``since`` (for the store)."""
+    return [
+        Observation(state_id(r.key), CODES[r.state], "state", RULES_SOURCE, r.since)
+        for r in results
+        if r.state in CODES and r.since is not None
+    ]
+
+
+def _seen(rule: Rule, board: Board) -> bool:
+    return any(board.reading(c.id, c.source) is not None for c in rule.conds if c.id != "btc.price")
+
+
+def _check(c: Cond, board: Board, history: History, now: datetime, pivot: float) -> CondCheck:
+    latest = board.reading(c.id, c.source)
+    assert latest is not None
+    # Far enough back to see the run start (for "since") when judged afresh, not the whole table.
+    if c.hold_n:
+        lookback = c.max_gap_s * (c.hold_n + 1)
+    else:
+        lookback = max(2 * c.hold_s, 86_400.0) + c.max_gap_s
+    series = history.series(c.id, c.source, since=now - timedelta(seconds=lookback))
+    o = latest.observation
+    if not series or series[-1][0] < o.observed_at:
+        series = [*series, (o.observed_at, o.value)]
+    return check(c, series, pivot if c.threshold is None else c.threshold, now)
+
+
+def _reason(
+    rule: Rule, state: RowState, checks: Mapping[str, list[CondCheck]], kept: bool, now: datetime
+) -> str:
+    if state is RowState.NEUTRAL:
+        parts = [_describe(checks["bullish"][0], now)]
+        parts.append("bullish needs " + "; ".join(_need(k) for k in checks["bullish"]))
+        parts.append("bearish needs " + "; ".join(_need(k) for k in checks["bearish"]))
+    else:
+        side = checks["bullish" if state is RowState.BULLISH else "bearish"]
+        parts = [_describe(k, now) for k in side]
+        if kept:
+            parts.append(f"kept until a condition has failed for {_dur(rule.exit_s)}")
+    if rule.note:
+        parts.append(rule.note)
+    return "; ".join(parts)
+
+
+def _describe(k: CondCheck, now: datetime) -> str:
+    word = "above" if k.cond.op == ">" else "below"
+    text = f"{k.cond.what} {_value(k.cond, k.value)}"
+    if k.satisfied and k.run_start is not None:
+        if k.cond.hold_n:
+            text += f", {word} {_value(k.cond, k.threshold)} for {k.run_len} readings running"
+        else:
+            held = (now - k.run_start).total_seconds()
+            text += f", {word} {_value(k.cond, k.threshold)} for {_dur(held)}"
+    elif k.failing_since is not None:
+        text += f", not {word} {_value(k.cond, k.threshold)}"
+    return text
+
+
+def _need(k: CondCheck) -> str:
+    word = "above" if k.cond.op == ">" else "below"
+    if k.cond.hold_n:
+        span = f"{k.cond.hold_n} readings running"
+    else:
+        span = _dur(k.cond.hold_s) if k.cond.hold_s else "now"
+    return f"{k.cond.what} {word} {_value(k.cond, k.threshold)} for {span}"
+
+
+def _dur(seconds: float) -> str:
+    if seconds >= 2 * 86_400:
+        return f"{seconds / 86_400:.0f} d"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.0f} h"
+    return f"{max(seconds, 0) / 60:.0f} min"
+
+
+def _value(c: Cond, v: float) -> str:
+    return _format(c.id, v)
+
+
+def _fmt(r: Reading) -> str:
+    return _format(r.observation.id, r.observation.value)
+
+
+def _format(id_: str, v: float) -> str:
+    """A reading as the checklist says it, by its catalogue id's unit."""
+    if id_.startswith("funding."):
+        return f"{v:+.4f} %/8h"
+    if id_.startswith("options."):
+        return f"{v:+.1f} vol pts"
+    if id_.startswith("etf."):
+        return f"{'−' if v < 0 else '+'}${abs(v):,.1f}M"
+    if id_.startswith("onchain."):
+        return f"{'−' if v < 0 else ''}${abs(v) / 1e9:.2f}B/day"
+    if id_ == "mining.hashprice":
+        return f"${v:.2f}/PH/s/day"
+    if id_.endswith((".chg_24h", ".chg_7d")):
+        return f"{v:+.1f} %"
+    if id_ == "btc.price":
+        return f"${v:,.0f}"
+    return f"{v:g}"
