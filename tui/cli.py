@@ -63,6 +63,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument(
         "--deadline", type=_duration, default=12.0, help="give up on sources after this (12s)"
     )
+    c = sub.add_parser(
+        "check",
+        help="poll once, then print the checklist and the verdict; the exit code is the verdict",
+        description="Exit codes: 0 holding, 10 contested, 11 retest risk, 3 no data, "
+        "2 usage or config error.",
+    )
+    c.add_argument("--json", action="store_true", help="the checklist and verdict as JSON")
+    c.add_argument(
+        "--deadline", type=_duration, default=12.0, help="give up on sources after this (12s)"
+    )
     r = sub.add_parser("record", help="poll live and record every HTTP exchange to FILE")
     r.add_argument("file", type=Path, help="JSON Lines; gzip when the name ends .gz")
     r.add_argument("--duration", type=_duration, default=600.0, help="how long (default 10m)")
@@ -143,6 +153,15 @@ def _headless(args: argparse.Namespace, settings: Settings) -> int:
 
     if args.command == "snapshot":
         outcome = asyncio.run(headless.snapshot(settings, deadline_s=args.deadline))
+    elif args.command == "check":
+        outcome = asyncio.run(headless.snapshot(settings, deadline_s=args.deadline))
+        if args.json:
+            data = headless.snapshot_dict(outcome.board, outcome.notices)
+            keep = ("generated_at", "mode", "btcwatch_version", "checklist", "verdict", "notices")
+            print(headless.dumps({k: data[k] for k in keep}))
+        else:
+            print(headless.render_check(outcome.board, settings, outcome.notices))
+        return headless.check_exit_code(outcome.board)
     elif args.command == "record":
         return asyncio.run(headless.record(settings, args.file, args.duration)).exit_code
     elif args.command == "replay":

@@ -74,8 +74,11 @@ def test_snapshot_json_reads_every_venue_from_a_local_server() -> None:
     doc = json.loads(out.stdout)
     assert set(doc) >= {"generated_at", "mode", "readings", "sources", "checklist", "verdict"}
     assert doc["mode"] == "live"
-    assert doc["checklist"] == []
-    assert doc["verdict"] is None
+    rows = {r["row"]: r for r in doc["checklist"]}
+    assert list(rows) == ["funding", "skew", "leverage", "flows", "onchain", "mining"]
+    assert rows["funding"]["state"] == "waiting"
+    assert rows["funding"]["since"] is None
+    assert doc["verdict"]["call"] == "no data"  # a price alone judges nothing
     readings = {(r["id"], r["source"]): r for r in doc["readings"]}
     assert readings[("btc.price.coinbase", "coinbase")]["value"] == PRICES["coinbase"]
     assert readings[("btc.price.kraken", "kraken")]["value"] == PRICES["kraken"]
@@ -186,3 +189,23 @@ def test_replay_of_a_broken_file_is_one_line(tmp_path: Path) -> None:
     assert len(out.stderr.strip().splitlines()) == 1
     assert str(bad) in out.stderr
     assert "Traceback" not in out.stderr
+
+
+def test_check_says_the_verdict_and_exits_3_when_nothing_answers() -> None:
+    dead = f"http://127.0.0.1:{closed_port()}"
+    out = btcwatch("check", "--json", env=base_urls(dead))
+    assert out.returncode == 3, out.stderr
+    doc = json.loads(out.stdout)
+    assert set(doc) == {
+        "generated_at",
+        "mode",
+        "btcwatch_version",
+        "checklist",
+        "verdict",
+        "notices",
+    }
+    assert doc["verdict"]["call"] == "no data"
+    text = btcwatch("check", env=base_urls(dead))
+    assert text.returncode == 3
+    assert "verdict: NO DATA" in text.stdout
+    assert "waiting for farside" in text.stdout

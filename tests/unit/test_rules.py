@@ -239,3 +239,20 @@ def test_the_next_test_sequence_ticks_each_step_and_unknowns_stay_unknown() -> N
     )
     again = verdict(rows, price_board(68_000.0), PIVOT, None, NOW + H, previous=v)
     assert again.since == v.since
+
+
+@pytest.mark.parametrize(
+    ("call", "code"), [("holding", 0), ("contested", 10), ("retest risk", 11), ("no data", 3)]
+)
+def test_check_exit_codes_follow_the_call(call: str, code: int) -> None:
+    from dataclasses import replace
+
+    from tui.core import headless
+    from tui.core.model import SourceStatus, Status, Verdict
+
+    board = price_board(69_000.0).with_updates(
+        now=NOW, statuses=[SourceStatus("kraken", Status.OK)]
+    )
+    v = Verdict(call, (), (), "", (), NOW)  # type: ignore[arg-type]
+    assert headless.check_exit_code(replace(board, verdict=v)) == code
+    assert headless.check_exit_code(board) == 3  # never judged

@@ -25,7 +25,9 @@ from tui.core.model import (
     CONSENSUS,
     Board,
     Mode,
+    Observation,
     Reading,
+    RowState,
     SourceStatus,
     Status,
     Update,
@@ -95,10 +97,111 @@ def snapshot_dict(board: Board, notices: tuple[str, ...] = ()) -> dict[str, obje
             }
             for s in sorted(board.statuses.values(), key=lambda s: (s.name == CONSENSUS, s.name))
         ],
-        "checklist": [],
-        "verdict": None,
+        "checklist": checklist_list(board),
+        "verdict": verdict_dict(board),
         "notices": list(notices),
     }
+
+
+def checklist_list(board: Board) -> list[dict[str, object]]:
+    """The ``checklist`` field of the contract: one object per row, in DOMAIN.md's order."""
+    return [
+        {
+            "row": r.key,
+            "title": r.title,
+            "state": r.state.value,
+            "reason": r.reason,
+            "since": _iso(r.since),
+            "key_reading": r.key_reading,
+            "readings": [_reading_dict(o) for o in r.readings],
+        }
+        for r in board.checklist
+    ]
+
+
+def _reading_dict(o: Observation) -> dict[str, object]:
+    return {
+        "id": o.id,
+        "source": o.source,
+        "value": o.value,
+        "unit": o.unit,
+        "observed_at": _iso(o.observed_at),
+    }
+
+
+def verdict_dict(board: Board) -> dict[str, object] | None:
+    """The ``verdict`` field of the contract (``None`` before the first evaluation)."""
+    v = board.verdict
+    if v is None:
+        return None
+
+    def conds(items: tuple[tuple[str, bool | None], ...]) -> list[dict[str, object]]:
+        return [{"condition": name, "holds": ok} for name, ok in items]
+
+    return {
+        "call": v.call,
+        "since": _iso(v.since),
+        "position": v.position,
+        "holding": {"count": v.holding_count, "of": len(v.holding), "conditions": conds(v.holding)},
+        "retest": {"count": v.retest_count, "of": len(v.retest), "conditions": conds(v.retest)},
+        "next_test_needs": conds(v.steps),
+    }
+
+
+#: ``btcwatch check`` exit codes, by the verdict's call (README: "Exit codes").
+CHECK_EXIT: Final[dict[str, int]] = {
+    "holding": 0,
+    "contested": 10,
+    "retest risk": 11,
+    "no data": EXIT_NO_SOURCE,
+}
+
+_STATE_GLYPH: Final = {
+    RowState.BULLISH: "▲",
+    RowState.BEARISH: "▼",
+    RowState.NEUTRAL: "●",
+    RowState.WAITING: "◌",
+    RowState.STALE: "◐",
+}
+
+
+def check_exit_code(board: Board) -> int:
+    """0 holding, 10 contested, 11 retest risk, 3 no data (no source answered or no verdict)."""
+    if exit_code(board) != EXIT_OK or board.verdict is None:
+        return EXIT_NO_SOURCE
+    return CHECK_EXIT[board.verdict.call]
+
+
+def render_check(board: Board, settings: Settings, notices: tuple[str, ...] = ()) -> str:
+    """The checklist and the verdict for people (``btcwatch check`` without ``--json``)."""
+    lines = [f"btcwatch {__version__} · {board.mode} · {board.generated_at:%Y-%m-%d %H:%M:%S} UTC"]
+    lines.extend(f"! {n}" for n in notices)
+    v = board.verdict
+    if v is None:
+        lines.append("verdict: not judged (no data)")
+    else:
+        since = "" if v.since is None else f" since {v.since:%d %b %H:%M} UTC"
+        lines.append(f"verdict: {v.call.upper()}{since} · {v.position}")
+        counts = f"holding {v.holding_count}/{len(v.holding)}"
+        lines.append(f"  {counts} · retest {v.retest_count}/{len(v.retest)}")
+        for title, items in (("holding $70k needs", v.holding), ("retest likely while", v.retest)):
+            lines.append(f"  {title}: " + ", ".join(f"{_tick(ok)} {n}" for n, ok in items))
+        lines.append(
+            "  next test needs, in order: " + " → ".join(f"{_tick(ok)} {n}" for n, ok in v.steps)
+        )
+    lines.append("")
+    width = max((len(r.title) for r in board.checklist), default=0)
+    for r in board.checklist:
+        since = "" if r.since is None else f" (since {r.since:%d %b %H:%M})"
+        lines.append(
+            f"{_STATE_GLYPH[r.state]} {r.title:<{width}}  {r.state.value}{since}  {r.key_reading}"
+        )
+        lines.append(f"  {' ' * width}{r.reason}")
+    return "\n".join(lines)
+
+
+def _tick(ok: bool | None) -> str:
+    return "✓" if ok else "?" if ok is None else "✗"
 
 
 def render_text(board: Board, settings: Settings, notices: tuple[str, ...] = ()) -> str:
