@@ -24,8 +24,9 @@ from textual.worker import Worker, WorkerState
 
 from themes import DEFAULT_THEME, SEMANTIC_DEFAULTS, THEMES
 from tui.core import paths, views
+from tui.core.alerts import Alert, AlertTracker
 from tui.core.config import Settings
-from tui.core.model import Board, Mode, Update
+from tui.core.model import Board, Mode, RuleResult, Update
 from tui.core.sources import registry
 from tui.core.store import Store
 from tui.messages import BoardChanged, BoardLoaded, EngineStopped, EngineUpdated
@@ -109,7 +110,9 @@ class BtcwatchApp(App[None]):
         self._paint_due = False
         self._shown_price = False
         self._today: list[tuple[datetime, float]] = []
-        has_source = {s.bucket for s in registry.ALL}
+        self._alerts = AlertTracker(session.settings.muted)
+        self._judged: tuple[RuleResult, ...] = ()
+        has_source = {s.bucket for s in registry.ALL} | {"checklist"}
         self.add_mode(
             "dashboard",
             lambda: DashboardScreen(
@@ -230,6 +233,10 @@ class BtcwatchApp(App[None]):
 
     def on_engine_updated(self, message: EngineUpdated) -> None:
         self._board = message.update.board
+        if self._board.checklist is not self._judged:
+            self._judged = self._board.checklist
+            for alert in self._alerts.update(self._board):
+                self._alert(alert)
         wait = PAINT_EVERY_S[self.session.mode] - (monotonic() - self._painted_at)
         first_price = not self._shown_price and self._board.reading("btc.price") is not None
         if wait <= 0 or first_price:
@@ -238,6 +245,25 @@ class BtcwatchApp(App[None]):
             # A burst of updates becomes one paint: the newest Board, shortly.
             self._paint_due = True
             self.set_timer(wait, self._paint)
+
+    def _alert(self, alert: Alert) -> None:
+        """A flip: a toast, the bell (it reaches a terminal over SSH), the user's command."""
+        self.notify(alert.text(), title="checklist flip", timeout=15, markup=False)
+        settings = self.session.settings
+        if settings.alert_bell:
+            self.bell()
+        if settings.alert_command:
+            self._run_alert_command(settings.alert_command, alert)
+
+    @work(thread=True, group="alerts", exit_on_error=False)
+    def _run_alert_command(self, command: str, alert: Alert) -> None:
+        from tui.core.alerts import run_command
+
+        problem = run_command(command, alert)
+        if problem is not None:
+            self.call_from_thread(
+                self.notify, problem, title="alert", severity="warning", markup=False
+            )
 
     def _paint(self, *, force_chart: bool = False) -> None:
         self._paint_due = False

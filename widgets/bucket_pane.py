@@ -52,6 +52,10 @@ class BucketPane(Vertical, can_focus=True):
     BucketPane.-placeholder {
         color: $text-muted;
     }
+    BucketPane.-rows {
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -93,6 +97,8 @@ class BucketPane(Vertical, can_focus=True):
         """False: the pane shows "no source yet" and who will feed it."""
         self.border_title = literal(f"{number} {info.title}")
         self.set_class(not has_source, "-placeholder")
+        # Rows are one line each: cut with an ellipsis, never wrapped into the next row.
+        self.set_class(has_source and not children, "-rows")
 
     def render(self) -> Content:
         # A pane without a source draws its placeholder itself: no child widget to style.

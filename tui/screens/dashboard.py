@@ -17,6 +17,7 @@ from textual.widgets import Footer, Static
 
 from tui.core.config import Settings
 from tui.core.model import Board
+from tui.core.panes.catalog import VIEWS
 from tui.core.views import (
     BUCKETS,
     RANGES,
@@ -45,8 +46,9 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #top { height: 1fr; }
     DashboardScreen #pane-price { width: 2fr; }
     DashboardScreen #pane-checklist { width: 1fr; }
-    DashboardScreen #buckets { grid-size: 6 1; height: 4; }
-    DashboardScreen.-wide #buckets { grid-size: 3 2; height: 12; }
+    DashboardScreen #buckets { grid-size: 3 2; height: 6; }
+    DashboardScreen.-wide #buckets { height: 12; }
+    DashboardScreen.-wide.-tall #buckets { height: 18; }
     DashboardScreen PricePane { height: auto; }
     DashboardScreen PivotChart { height: 1fr; min-height: 5; }
     DashboardScreen #too-small {
@@ -58,6 +60,7 @@ class DashboardScreen(Screen[None]):
     """
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (140, "-wide")]  # noqa: RUF012 - Textual types it
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (44, "-tall")]  # noqa: RUF012
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("left_square_bracket", "range(-1)", "Range", key_display="["),
@@ -136,6 +139,9 @@ class DashboardScreen(Screen[None]):
         """Put ``board`` on screen."""
         self.query_one(PricePane).view = price_view(board, self._settings, today)
         self.query_one(StatusStrip).chips = status_chips(board)
+        for key, fn in VIEWS.items():
+            if key in self._has_source:
+                self.query_one(f"#pane-{key}", BucketPane).view = fn(board, self._settings)
 
     def show_chart(self, data: ChartData) -> None:
         """Put a freshly loaded chart on screen (ignored if the range moved on meanwhile)."""
