@@ -16,6 +16,7 @@ same file.
 from __future__ import annotations
 
 import copy
+import importlib
 import itertools
 import json
 import random
@@ -25,12 +26,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
 
 from tui import __version__  # noqa: E402
 from tui.cli import DEMO_FILE, DEMO_LABEL  # noqa: E402
 from tui.core.model import Exchange  # noqa: E402
 from tui.core.recording import RecordingHeader, RecordingWriter  # noqa: E402
 from tui.core.sources import registry  # noqa: E402
+
+#: The other buckets' demo bodies (scripts/demo_*.py): each module has ``SOURCES`` and
+#: ``demo_exchanges(t, price)``.
+BUCKET_DEMOS = tuple(importlib.import_module(name) for name in ("demo_farside",))
 
 DATA = ROOT / "tests" / "data"
 OUT = ROOT / "tui" / "demo" / DEMO_FILE
@@ -112,7 +118,11 @@ def main(out: Path = OUT) -> None:
     """Write the demo recording to ``out``."""
     specs = {s.name: s for s in registry.ALL}
     url = {(s.name, ep.key): ep.url(s.base_url) for s in registry.ALL for ep in s.endpoints}
-    assert set(specs) == set(OFFSETS), "a new price source needs a demo body"
+    price_sources = {s.name for s in registry.ALL if s.bucket == "price"}
+    assert price_sources == set(OFFSETS), "a new price source needs a demo body"
+    demo_sources = set(OFFSETS) | {name for m in BUCKET_DEMOS for name in m.SOURCES}
+    assert set(specs) == demo_sources, "every source needs demo bodies"
+    formats = {(s.name, ep.key): ep.format for s in registry.ALL for ep in s.endpoints}
     coinbase_t = template("coinbase", "ticker.json")
     kraken_t = template("kraken", "ticker.json")
     bitstamp_t = template("bitstamp", "ticker_btc_usdt.json")
@@ -128,11 +138,16 @@ def main(out: Path = OUT) -> None:
 
         def put(source: str, endpoint: str, at: datetime, doc: object) -> None:
             nonlocal count
-            body = json.dumps(doc, separators=(",", ":")).encode()
+            if formats[(source, endpoint)] == "text":
+                assert isinstance(doc, str)
+                body = doc.encode()
+                kind = "text/html; charset=utf-8" if doc.lstrip().startswith("<") else "text/csv"
+            else:
+                body = json.dumps(doc, separators=(",", ":")).encode()
+                kind = "application/json"
             ex = Exchange(
-                "GET", url[(source, endpoint)], 200, {"content-type": "application/json"},
-                body, at, 80.0,
-            )  # fmt: skip
+                "GET", url[(source, endpoint)], 200, {"content-type": kind}, body, at, 80.0
+            )
             writer.write(ex)
             count += 1
 
@@ -188,6 +203,10 @@ def main(out: Path = OUT) -> None:
                     us = int(at.timestamp() * 1_000_000)
                     doc |= {"usIn": us - 180, "usOut": us, "usDiff": 180}
                     put("deribit", "index", at, doc)
+            for module in BUCKET_DEMOS:
+                # Each bucket's bodies, a little after the spot tickers of the same step.
+                for n, (source, endpoint, doc) in enumerate(module.demo_exchanges(t, mid)):
+                    put(source, endpoint, t + timedelta(seconds=1, milliseconds=50 * n), doc)
             if (t - START) % CANDLE_EVERY == timedelta(0):
                 forming = [pp for _, pp in today]
                 rows = [*past]

@@ -27,6 +27,7 @@ from tui.core import paths, views
 from tui.core.alerts import Alert, AlertTracker
 from tui.core.config import Settings
 from tui.core.model import Board, Mode, RuleResult, Update
+from tui.core.panes.catalog import Series, load_series
 from tui.core.sources import registry
 from tui.core.store import Store
 from tui.messages import BoardChanged, BoardLoaded, EngineStopped, EngineUpdated
@@ -110,6 +111,7 @@ class BtcwatchApp(App[None]):
         self._paint_due = False
         self._shown_price = False
         self._today: list[tuple[datetime, float]] = []
+        self._series: Series = {}
         self._alerts = AlertTracker(session.settings.muted)
         self._judged: tuple[RuleResult, ...] = ()
         has_source = {s.bucket for s in registry.ALL} | {"checklist"}
@@ -271,7 +273,7 @@ class BtcwatchApp(App[None]):
         if self._board is None or self.current_mode != "dashboard":
             return
         self._shown_price = self._board.reading("btc.price") is not None
-        self.dashboard.show_board(self._board, self._today)
+        self.dashboard.show_board(self._board, self._today, self._series)
         # An empty chart is retried on every paint, so the first history shows at once.
         due = monotonic() - self._chart_at >= CHART_EVERY_S[self.session.mode]
         if force_chart or self._chart_empty or due:
@@ -287,14 +289,18 @@ class BtcwatchApp(App[None]):
             return
         data = views.load_chart(self._store, self.session.settings, range_, now)
         today = views.today_series(self._store, now)
-        self.call_from_thread(self._show_chart, data, today)
+        series = load_series(self._store, now)
+        self.call_from_thread(self._show_chart, data, today, series)
 
-    def _show_chart(self, data: views.ChartData, today: list[tuple[datetime, float]]) -> None:
+    def _show_chart(
+        self, data: views.ChartData, today: list[tuple[datetime, float]], series: Series
+    ) -> None:
         self._today = today
+        self._series = series
         self._chart_empty = not data.points
         self.dashboard.show_chart(data)
         if self._board is not None:
-            self.dashboard.show_board(self._board, today)
+            self.dashboard.show_board(self._board, today, series)
 
     def on_dashboard_screen_range_changed(self, message: DashboardScreen.RangeChanged) -> None:
         if self._board is not None:

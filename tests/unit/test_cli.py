@@ -55,7 +55,7 @@ def btcwatch(
 
 def base_urls(base: str) -> dict[str, str]:
     return {
-        f"BTCWATCH_SOURCES__{name.upper()}__BASE_URL": base + PREFIX[name]
+        f"BTCWATCH_SOURCES__{name.upper()}__BASE_URL": base + PREFIX.get(name, f"/{name}")
         for name in registry.NAMES
     }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
@@ -178,3 +179,30 @@ async def test_one_poll_judges_the_checklist_and_says_what_each_row_waits_for() 
     assert board.verdict is not None
     assert board.verdict.call == "no data"
     assert "below the $70,000 pivot" in board.verdict.position
+
+
+async def test_a_blocked_provider_is_not_asked_again_for_hours() -> None:
+    from tests.conftest import body
+
+    page = body("farside", "cloudflare_just_a_moment_2024-01-08.html")
+    asked: list[datetime] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        asked.append(engine.clock.now())
+        return httpx.Response(403, content=page, headers={"content-type": "text/html"})
+
+    farside = registry.by_name("farside")
+    engine = engine_for([farside], httpx.MockTransport(handle))
+    await engine.poll_once()
+    status = engine.board.statuses["farside"]
+    assert status.status is Status.BLOCKED
+    assert "next try 19:00 UTC" in status.detail  # NOW is 15:00 UTC; four hours on
+    task = asyncio.create_task(engine.run(lambda u: None))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    # A FixedClock sleep moves time on: every next ask comes four hours after the last.
+    assert len(asked) > 2
+    gaps = {(b - a).total_seconds() for a, b in itertools.pairwise(asked)}
+    assert min(gaps) >= 4 * 3600

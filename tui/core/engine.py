@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import httpx
@@ -348,6 +348,12 @@ class Engine:
             ep_state = state.endpoints[ep.key]
             interval = (ep.interval_s * self._scale) if ep.interval_s else state.interval_s
             ep_state.next_due = self.clock.now() + timedelta(seconds=interval)
+            backoff = state.spec.blocked_backoff_s * self._scale
+            if missing is not None and missing.reason is Status.BLOCKED and backoff > 0:
+                # A provider that blocks us is not asked again for hours (SOURCES.md §10).
+                until = self.clock.now() + timedelta(seconds=backoff)
+                text = f"{missing.detail}; next try {until.astimezone(UTC):%H:%M} UTC"
+                missing = Missing(Status.BLOCKED, text.lstrip("; "), until=until)
             ep_state.missing = missing
             if isinstance(missing, Missing) and missing.until is not None:
                 state.paused_until = missing.until

@@ -17,7 +17,7 @@ from textual.widgets import Footer, Static
 
 from tui.core.config import Settings
 from tui.core.model import Board
-from tui.core.panes.catalog import VIEWS
+from tui.core.panes.catalog import VIEWS, Series
 from tui.core.views import (
     BUCKETS,
     RANGES,
@@ -47,7 +47,7 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #pane-price { width: 2fr; }
     DashboardScreen #pane-checklist { width: 1fr; }
     DashboardScreen #buckets { grid-size: 3 2; height: 6; }
-    DashboardScreen.-wide #buckets { height: 12; }
+    DashboardScreen.-wide #buckets, DashboardScreen.-tall #buckets { height: 12; }
     DashboardScreen.-wide.-tall #buckets { height: 18; }
     DashboardScreen PricePane { height: auto; }
     DashboardScreen PivotChart { height: 1fr; min-height: 5; }
@@ -135,13 +135,19 @@ class DashboardScreen(Screen[None]):
                 f"btcwatch needs at least {MIN_WIDTH}×{MIN_HEIGHT} (now {width}×{height})"
             )
 
-    def show_board(self, board: Board, today: Sequence[tuple[datetime, float]] = ()) -> None:
-        """Put ``board`` on screen."""
+    def show_board(
+        self,
+        board: Board,
+        today: Sequence[tuple[datetime, float]] = (),
+        series: Series | None = None,
+    ) -> None:
+        """Put ``board`` on screen (``today`` and ``series``: stored history the panes draw)."""
         self.query_one(PricePane).view = price_view(board, self._settings, today)
         self.query_one(StatusStrip).chips = status_chips(board)
         for key, fn in VIEWS.items():
             if key in self._has_source:
-                self.query_one(f"#pane-{key}", BucketPane).view = fn(board, self._settings)
+                pane = self.query_one(f"#pane-{key}", BucketPane)
+                pane.view = fn(board, self._settings, series or {})
 
     def show_chart(self, data: ChartData) -> None:
         """Put a freshly loaded chart on screen (ignored if the range moved on meanwhile)."""

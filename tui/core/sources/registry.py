@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Final
 
-from tui.core.sources import bitstamp, coinbase, deribit, kraken
+from tui.core.sources import bitstamp, coinbase, deribit, farside, kraken
 from tui.core.sources.spec import SourceSpec
 
 #: All sources, in the order the UI lists them.
-ALL: Final[tuple[SourceSpec, ...]] = (coinbase.SPEC, kraken.SPEC, bitstamp.SPEC, deribit.SPEC)
+ALL: Final[tuple[SourceSpec, ...]] = (
+    coinbase.SPEC,
+    kraken.SPEC,
+    bitstamp.SPEC,
+    deribit.SPEC,
+    farside.SPEC,
+)
 
 #: Their names, in the same order (the config's ``[sources.<name>]`` sections).
 NAMES: Final[tuple[str, ...]] = tuple(spec.name for spec in ALL)

@@ -87,6 +87,8 @@ class SourceSpec:
     needs_key: bool = False
     key_header: str = "X-Api-Key"
     """The request header that carries the user's key (headers never reach a recording)."""
+    blocked_backoff_s: float = 0.0
+    """After a block (403, a challenge page), ask again only this much later (0: next interval)."""
     fallback_for: str | None = None
     """Name of the primary source this one stands in for: polled only while that one fails."""
 
