@@ -256,3 +256,11 @@ def test_check_exit_codes_follow_the_call(call: str, code: int) -> None:
     v = Verdict(call, (), (), "", (), NOW)  # type: ignore[arg-type]
     assert headless.check_exit_code(replace(board, verdict=v)) == code
     assert headless.check_exit_code(board) == 3  # never judged
+
+
+def test_a_fast_replay_stretches_the_gap_limit_like_its_poll_intervals() -> None:
+    # Readings 3 h apart: gaps live (max 2 h), normal cadence in a replay stretched 192x.
+    board, store = funding_history([(3 * H * i, 0.004) for i in range(5)])
+    assert evaluate_rule(FUNDING, board, store, NOW, PIVOT).state is RowState.NEUTRAL
+    r = evaluate_rule(FUNDING, board, store, NOW, PIVOT, gap_scale=192.0)
+    assert r.state is RowState.BULLISH

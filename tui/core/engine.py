@@ -457,7 +457,9 @@ class Engine:
     ) -> tuple[tuple[RuleResult, ...], Verdict, list[tuple[RuleResult, RuleResult]]]:
         """The checklist rows, the verdict, and the rows that flipped (blocking: reads history)."""
         previous = judge.stored_states(board, self._rules)
-        results = judge.evaluate(self._rules, board, self.store, now, self.settings.pivot, previous)
+        results = judge.evaluate(
+            self._rules, board, self.store, now, self.settings.pivot, previous, self._scale
+        )
         call = verdict(results, board, self.settings.pivot, None, now, board.verdict)
         return results, call, judge.changes(previous, results)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
 
@@ -88,6 +88,7 @@ def evaluate_rule(
     now: datetime,
     pivot: float,
     previous: RuleResult | None = None,
+    gap_scale: float = 1.0,
 ) -> RuleResult:
     """Row ``rule``'s state now.
 
@@ -99,9 +100,11 @@ def evaluate_rule(
         pivot: the threshold of conditions on ``btc.price``.
         previous: the row's last market state (bullish, bearish or neutral), for hysteresis and
             "since" (``None``: judged afresh from history).
+        gap_scale: stretches every condition's ``max_gap_s``: a fast replay polls slow sources
+            hours apart in its own time (the engine's interval scale), which is not a data gap.
     """
     if rule.fallback is not None and not _seen(rule, board):
-        return evaluate_rule(rule.fallback, board, history, now, pivot, previous)
+        return evaluate_rule(rule.fallback, board, history, now, pivot, previous, gap_scale)
     latest: dict[tuple[str, str], Reading] = {}
     for c in rule.conds:
         r = board.reading(c.id, c.source)
@@ -119,6 +122,12 @@ def evaluate_rule(
                 rule.key, rule.title, RowState.STALE, reason, None, (r.observation,), _fmt(r)
             )
         latest[(c.id, c.source)] = r
+    if gap_scale != 1.0:
+        rule = replace(
+            rule,
+            bullish=tuple(replace(c, max_gap_s=c.max_gap_s * gap_scale) for c in rule.bullish),
+            bearish=tuple(replace(c, max_gap_s=c.max_gap_s * gap_scale) for c in rule.bearish),
+        )
     checks = {
         "bullish": [_check(c, board, history, now, pivot) for c in rule.bullish],
         "bearish": [_check(c, board, history, now, pivot) for c in rule.bearish],
@@ -166,10 +175,13 @@ def evaluate(
     now: datetime,
     pivot: float,
     previous: Mapping[str, RuleResult] | None = None,
+    gap_scale: float = 1.0,
 ) -> tuple[RuleResult, ...]:
     """Every row; ``previous`` (by key) defaults to the states stored on the Board."""
     prev = dict(previous) if previous is not None else stored_states(board, rules)
-    return tuple(evaluate_rule(r, board, history, now, pivot, prev.get(r.key)) for r in rules)
+    return tuple(
+        evaluate_rule(r, board, history, now, pivot, prev.get(r.key), gap_scale) for r in rules
+    )
 
 
 def stored_states(board: Board, rules: Sequence[Rule]) -> dict[str, RuleResult]:
