@@ -237,8 +237,7 @@ class BtcwatchApp(App[None]):
         self._board = message.update.board
         if self._board.checklist is not self._judged:
             self._judged = self._board.checklist
-            for alert in self._alerts.update(self._board):
-                self._alert(alert)
+            self._alert(self._alerts.update(self._board))
         wait = PAINT_EVERY_S[self.session.mode] - (monotonic() - self._painted_at)
         first_price = not self._shown_price and self._board.reading("btc.price") is not None
         if wait <= 0 or first_price:
@@ -248,14 +247,18 @@ class BtcwatchApp(App[None]):
             self._paint_due = True
             self.set_timer(wait, self._paint)
 
-    def _alert(self, alert: Alert) -> None:
-        """A flip: a toast, the bell (it reaches a terminal over SSH), the user's command."""
-        self.notify(alert.text(), title="checklist flip", timeout=15, markup=False)
+    def _alert(self, alerts: list[Alert]) -> None:
+        """Flips: one toast, the bell (it reaches a terminal over SSH), the user's command each."""
+        if not alerts:
+            return
+        title = "checklist flip" if len(alerts) == 1 else f"{len(alerts)} checklist flips"
+        self.notify("\n".join(a.text() for a in alerts), title=title, timeout=10, markup=False)
         settings = self.session.settings
         if settings.alert_bell:
             self.bell()
-        if settings.alert_command:
-            self._run_alert_command(settings.alert_command, alert)
+        for alert in alerts:
+            if settings.alert_command:
+                self._run_alert_command(settings.alert_command, alert)
 
     @work(thread=True, group="alerts", exit_on_error=False)
     def _run_alert_command(self, command: str, alert: Alert) -> None:
@@ -319,6 +322,13 @@ class BtcwatchApp(App[None]):
         if board is None or store is None:
             return
         current = self
+        if key == "checklist":  # the checklist has a screen of its own: rows, reasons, history
+            from tui.screens.checklist import ChecklistScreen
+
+            self.push_screen(
+                ChecklistScreen(board, settings, store, latest=lambda: current._board or board)
+            )
+            return
 
         def load() -> views.DrilldownView:
             latest = current._board or board

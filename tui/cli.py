@@ -73,6 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument(
         "--deadline", type=_duration, default=12.0, help="give up on sources after this (12s)"
     )
+    h = sub.add_parser(
+        "history",
+        help="print one stored series from the history (CSV, or JSON)",
+        description="ID is a reading id (btc.price, funding.oi_weighted) or a checklist row "
+        "(funding, skew, leverage, flows, onchain, mining: its state, 1 bullish, 0 neutral, "
+        "-1 bearish, from the time each state began). Exit codes: 0 printed, 3 no stored values, "
+        "2 usage error (a bad --since, an id stored from several sources without --source).",
+    )
+    h.add_argument("id", metavar="ID", help="a reading id or a checklist row key")
+    h.add_argument(
+        "--source", help="the source of the reading (default: its only one, or consensus)"
+    )
+    h.add_argument("--since", help="7d, 24h, 90m or an ISO date such as 2026-02-05 (default: all)")
+    h_format = h.add_mutually_exclusive_group()
+    h_format.add_argument("--csv", action="store_true", help="observed_at,value rows (the default)")
+    h_format.add_argument("--json", action="store_true", help="one JSON document")
     r = sub.add_parser("record", help="poll live and record every HTTP exchange to FILE")
     r.add_argument("file", type=Path, help="JSON Lines; gzip when the name ends .gz")
     r.add_argument("--duration", type=_duration, default=600.0, help="how long (default 10m)")
@@ -134,6 +150,12 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"btcwatch: warning: {warning}", file=sys.stderr)
     if args.command == "sources":
         return _sources(settings)
+    if args.command == "history":
+        from tui.core import history
+
+        return history.command(
+            args.id, args.source, args.since, as_json=args.json, out=sys.stdout, err=sys.stderr
+        )
     if args.command in (None, "live"):
         return _dashboard(settings, "live")
     to_terminal = not (getattr(args, "json", False) or getattr(args, "text", False))

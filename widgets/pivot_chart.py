@@ -29,7 +29,7 @@ PlotColour = int | tuple[int, int, int] | None
 
 #: plotext builds its documentation when imported (~0.3 s), so it is imported once, in a thread,
 #: after the first frame; the chart says "drawing…" until then. Holds the module once imported.
-_PLOTEXT: dict[str, ModuleType] = {}
+PLOTEXT: dict[str, ModuleType] = {}
 
 X_FORMAT: Final[dict[str, str]] = {"1D": "%H:%M", "1W": "%d %b", "1M": "%d %b", "3M": "%d %b"}
 #: The theme variable that colours the price line, then each kind of reference line.
@@ -38,8 +38,8 @@ COLOUR_VARIABLES: Final = ("foreground", "pivot", "band", "retest")
 PRIORITY: Final = ("pivot", "retest", "band")
 
 
-def _import_plotext() -> None:
-    _PLOTEXT["plotext"] = importlib.import_module("plotext")
+def import_plotext() -> None:
+    PLOTEXT["plotext"] = importlib.import_module("plotext")
 
 
 def lines_in_view(data: ChartData, rows: int) -> tuple[ChartLine, ...]:
@@ -123,10 +123,10 @@ class PivotChart(Widget):
     def watch_data(self, data: ChartData | None) -> None:
         # plotext takes ~0.3 s to import: only once there is something to plot, so the import
         # never competes with start-up for the interpreter.
-        if data is not None and data.points and "plotext" not in _PLOTEXT and not self._importing:
+        if data is not None and data.points and "plotext" not in PLOTEXT and not self._importing:
             self._importing = True
             self.run_worker(
-                _import_plotext, name="import plotext", thread=True, exit_on_error=False
+                import_plotext, name="import plotext", thread=True, exit_on_error=False
             )
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -145,7 +145,7 @@ class PivotChart(Widget):
         if not data.points:
             return literal(data.note, "dim")
         title = literal(f"{data.range} · {data.note}", "bold")
-        plotext = _PLOTEXT.get("plotext")
+        plotext = PLOTEXT.get("plotext")
         width, height = self.content_size
         if plotext is None:
             return title + literal(f" · {self._problem or 'drawing…'}", "dim")

@@ -10,6 +10,9 @@ from textual.widget import Widget
 
 from widgets.literal import literal
 
+#: The glyphs of folded chips (as :data:`tui.core.views.GLYPHS`).
+GLYPHS: Final = {"ok": "●", "disabled": "·"}
+
 if TYPE_CHECKING:
     from textual.geometry import Size
 
@@ -26,6 +29,7 @@ STATE_STYLE: Final[dict[str, str]] = {
     "missing": "$missing",
     "limited": "$warning",
     "disabled": "dim",
+    "key": "$text-muted",
 }
 
 
@@ -55,24 +59,33 @@ class StatusStrip(Widget):
         self.set_reactive(Widget.auto_links, False)
         self._height = 1
 
-    def _pieces(self) -> list[Content]:
+    def _pieces(self, *, fold: bool = False, names: bool = True) -> list[Content]:
+        """A piece per chip; ``fold``: the sources that answer (or stand by) as one piece each
+        (``● 12 ok: coinbase, kraken, …``), so every source in trouble still has room."""
         pieces = [literal("⏸ paused", "bold reverse $warning")] if self.paused else []
+        quiet: dict[str, list[str]] = {"ok": [], "disabled": []}
         for chip in self.chips:
+            if fold and chip.state in quiet:
+                quiet[chip.state].append(chip.name)
+                continue
             style = STATE_STYLE.get(chip.state, "")
             pieces.append(literal(chip.name + " ") + literal(f"{chip.glyph} {chip.text}", style))
+        for state, word in (("ok", "ok"), ("disabled", "off or standby")):
+            if names_ := quiet[state]:
+                head = literal(f"{GLYPHS[state]} {len(names_)} {word}", STATE_STYLE[state])
+                pieces.append(head + literal(": " + ", ".join(names_), "dim") if names else head)
         if not pieces:
             pieces.append(literal("waiting for the first fetch", "dim"))
         return pieces
 
     def _lines(self, width: int) -> list[Content]:
-        """The pieces packed greedily into at most :data:`MAX_LINES` lines of ``width`` cells."""
-        rows: list[list[Content]] = []
-        for piece in self._pieces():
-            row = rows[-1] if rows else None
-            if row and _width(row) + len(GAP) + piece.cell_length <= width:
-                row.append(piece)
-            else:
-                rows.append([piece])
+        """The pieces packed into at most :data:`MAX_LINES` lines of ``width`` cells: every chip
+        when they fit, else the sources in trouble in full and the others folded."""
+        rows = self._pack(self._pieces(), width)
+        if len(rows) > MAX_LINES:
+            rows = self._pack(self._pieces(fold=True), width)
+        if len(rows) > MAX_LINES:
+            rows = self._pack(self._pieces(fold=True, names=False), width)
         hidden = sum(len(row) for row in rows[MAX_LINES:])
         rows = rows[:MAX_LINES]
         if hidden:
@@ -82,6 +95,17 @@ class StatusStrip(Widget):
                 hidden += 1
             last.append(literal(f"+{hidden} more", "dim"))
         return [Content(GAP).join(row) for row in rows]
+
+    def _pack(self, pieces: list[Content], width: int) -> list[list[Content]]:
+        """Greedy: each piece on the current line if it fits, else on a new one."""
+        rows: list[list[Content]] = []
+        for piece in pieces:
+            row = rows[-1] if rows else None
+            if row and _width(row) + len(GAP) + piece.cell_length <= width:
+                row.append(piece)
+            else:
+                rows.append([piece])
+        return rows
 
     def render(self) -> Content:
         return Content("\n").join(self._lines(self.content_size.width))

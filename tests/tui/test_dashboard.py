@@ -34,7 +34,8 @@ async def test_dashboard_paints_the_stored_state_with_banner_and_sources(
         assert "DEMO" in text
         assert "pivot" in text
         assert "kraken" in text
-        assert "no source yet" in text
+        assert "no source yet" not in text  # every bucket has its sources now
+        assert "ETF net flow" in text  # a bucket pane's first row
         chips = {c.name: c for c in app.screen.query_one(StatusStrip).chips}
         assert chips["kraken"].state == "ok"
 
@@ -69,7 +70,9 @@ async def test_digits_focus_panes_and_enter_opens_that_bucket(demo_state: DemoSt
         assert isinstance(app.screen, DrilldownScreen)
         await settle(pilot, app)
         await pilot.pause(0.2)
-        assert "no source yet" in screen_text(app)
+        text = screen_text(app)
+        assert "Farside Investors" in text  # the flows bucket's source
+        assert "etf.flow.daily" in text  # its readings
 
 
 async def test_help_lists_the_keys_and_closes(demo_state: DemoState) -> None:

@@ -38,6 +38,10 @@ LOCAL = {
 }
 
 
+#: The spot sources these tests serve (the others answer nothing here and say so).
+PRICE_NAMES = [s.name for s in registry.ALL if s.bucket == "price"]
+
+
 def btcwatch(
     *args: str, env: dict[str, str] | None = None, timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
@@ -53,6 +57,15 @@ def btcwatch(
     )
 
 
+def spot_only() -> dict[str, str]:
+    """Every non-spot source disabled: tests about the price path need not wait on the others."""
+    return {
+        f"BTCWATCH_SOURCES__{s.name.upper()}__ENABLED": "false"
+        for s in registry.ALL
+        if s.name not in PRICE_NAMES
+    }
+
+
 def base_urls(base: str) -> dict[str, str]:
     return {
         f"BTCWATCH_SOURCES__{name.upper()}__BASE_URL": base + PREFIX.get(name, f"/{name}")
@@ -63,12 +76,12 @@ def base_urls(base: str) -> dict[str, str]:
 def test_snapshot_json_reads_every_venue_from_a_local_server() -> None:
     bodies = real_bodies(datetime.now(UTC), PRICES)
     with LocalServer() as server:
-        for name in registry.NAMES:
+        for name in PRICE_NAMES:
             server.route(
                 LOCAL[name],
                 Reply(body=bodies[UPSTREAM[name]], headers={"Content-Type": "application/json"}),
             )
-        out = btcwatch("snapshot", "--json", env=base_urls(server.base_url))
+        out = btcwatch("snapshot", "--json", env=base_urls(server.base_url) | spot_only())
         assert server.seen(LOCAL["kraken"])[0].headers["user-agent"].startswith("btcwatch/")
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
@@ -107,10 +120,18 @@ def test_every_source_unreachable_exits_3_quickly_saying_why() -> None:
     doc = json.loads(out.stdout)
     assert doc["readings"] == []
     sources = {s["name"]: s for s in doc["sources"]}
-    for name in registry.NAMES:
-        assert sources[name]["status"] == "offline"
-        assert "refused" in sources[name]["detail"]
-        assert sources[name]["last_ok_at"] is None
+    for spec in registry.ALL:
+        got = sources[spec.name]
+        assert got["last_ok_at"] is None
+        if spec.needs_key:  # never asked without a key, and says where the key goes
+            assert (got["status"], got["detail"]) == (
+                "needs key",
+                f"needs key: config: sources.{spec.name}.api_key",
+            )
+            continue
+        # Every other source is asked (the fallbacks too, since their primary failed).
+        assert got["status"] == "offline", spec.name
+        assert "refused" in got["detail"]
     assert out.stderr == ""
 
 
@@ -162,12 +183,13 @@ def test_record_then_replay_gives_back_the_same_readings(tmp_path: Path) -> None
     bodies = real_bodies(datetime.now(UTC), PRICES)
     rec = tmp_path / "session.jsonl.gz"
     with LocalServer() as server:
-        for name in registry.NAMES:
+        for name in PRICE_NAMES:
             server.route(
                 LOCAL[name],
                 Reply(body=bodies[UPSTREAM[name]], headers={"Content-Type": "application/json"}),
             )
-        out = btcwatch("record", str(rec), "--duration", "3s", env=base_urls(server.base_url))
+        env = base_urls(server.base_url) | spot_only()
+        out = btcwatch("record", str(rec), "--duration", "3s", env=env)
     assert out.returncode == 0, out.stderr
     assert "fetches recorded" in out.stderr
     # Replayed with nothing listening: every answer comes from the file.

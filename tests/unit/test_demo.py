@@ -66,7 +66,11 @@ def test_demo_json_says_demo_mode(no_network: None, capsys: pytest.CaptureFixtur
     assert {"btc.price", "btc.day.high", "btc.pivot.distance"} <= ids
     high = next(r for r in doc["readings"] if r["id"] == "btc.day.high")
     assert high["value"] == pytest.approx(71_422, abs=10)
-    assert all(s["status"] == "ok" for s in doc["sources"])
+    statuses = {s["name"]: s["status"] for s in doc["sources"]}
+    assert statuses.pop("glassnode") == "needs key"  # the demo has no key, and says so
+    standby = {s["name"] for s in doc["sources"] if s["detail"].startswith("standby")}
+    assert standby == {"stooq", "fred"}  # Yahoo answers: its fallbacks are not asked
+    assert {v for k, v in statuses.items() if k not in standby} == {"ok"}, statuses
 
 
 def test_bundled_recording_is_labelled_as_a_scenario() -> None:

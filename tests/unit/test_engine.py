@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -19,7 +19,7 @@ from tui.core.errors import ParseError
 from tui.core.http import HttpSettings
 from tui.core.model import CONSENSUS, Observation, Status, Update
 from tui.core.sources import registry
-from tui.core.sources.spec import Endpoint
+from tui.core.sources.spec import Endpoint, SourceSpec
 from tui.core.store import Store
 
 NOW = datetime(2026, 2, 6, 15, 0, tzinfo=UTC)
@@ -74,6 +74,7 @@ def make_engine(
     clock: FixedClock | None = None,
     settings: config.Settings | None = None,
     store: Store | None = None,
+    sources: Sequence[SourceSpec] = registry.ALL,
 ) -> Engine:
     return Engine(
         settings or config.Settings(),
@@ -81,6 +82,7 @@ def make_engine(
         store or Store.open(None),
         transport=httpx.MockTransport(handler),
         http_settings=FAST,
+        sources=sources,
     )
 
 
@@ -153,8 +155,9 @@ async def test_every_source_unreachable_is_offline_and_nothing_is_invented() -> 
     board = await engine.poll_once()
     await engine.aclose()
     assert board.readings() == []
-    for name in registry.NAMES:
-        assert board.statuses[name].status is Status.OFFLINE
+    for spec in registry.ALL:
+        want = Status.NEEDS_KEY if spec.needs_key else Status.OFFLINE  # never asked without a key
+        assert board.statuses[spec.name].status is want, spec.name
     assert board.statuses[CONSENSUS].status is Status.OFFLINE
     assert "fresh: none" in board.statuses[CONSENSUS].detail
 
@@ -181,11 +184,14 @@ async def test_a_hanging_source_times_out_at_the_deadline_without_holding_others
 async def test_disabled_source_is_never_asked() -> None:
     seen: list[str] = []
     settings = config.Settings(sources={"deribit": config.SourceSettings(enabled=False)})
-    engine = make_engine(handler_for(real_bodies(NOW, PRICES), seen), settings=settings)
+    spot = [s for s in registry.ALL if s.bucket == "price"]
+    engine = make_engine(
+        handler_for(real_bodies(NOW, PRICES), seen), settings=settings, sources=spot
+    )
     board = await engine.poll_once()
     await engine.aclose()
     assert board.statuses["deribit"].status is Status.DISABLED
-    assert not any(path.startswith("/api/v2/public") for path in seen)
+    assert "/api/v2/public/get_index_price" not in seen
 
 
 async def test_base_url_with_a_path_prefix_is_used() -> None:
@@ -238,7 +244,9 @@ async def test_run_never_overlaps_fetches_of_one_source_and_a_slow_one_delays_no
             in_flight[host] -= 1
 
     clock = FixedClock(NOW)
-    engine = make_engine(handle, clock=clock)
+    # The spot sources: one host each (Deribit's three sources share theirs).
+    spot = [s for s in registry.ALL if s.bucket == "price"]
+    engine = make_engine(handle, clock=clock, sources=spot)
     updates: list[Update] = []
     task = asyncio.create_task(engine.run(updates.append))
     await asyncio.sleep(0.4)

@@ -259,8 +259,8 @@ def test_check_exit_codes_follow_the_call(call: str, code: int) -> None:
 
 
 def test_a_fast_replay_stretches_the_gap_limit_like_its_poll_intervals() -> None:
-    # Readings 3 h apart: gaps live (max 2 h), normal cadence in a replay stretched 192x.
+    # Readings 3 h apart: gaps live (max 2 h), the normal pace of a fast replay.
     board, store = funding_history([(3 * H * i, 0.004) for i in range(5)])
     assert evaluate_rule(FUNDING, board, store, NOW, PIVOT).state is RowState.NEUTRAL
-    r = evaluate_rule(FUNDING, board, store, NOW, PIVOT, gap_scale=192.0)
+    r = evaluate_rule(FUNDING, board, store, NOW, PIVOT, min_gap_s=4 * 3600.0)
     assert r.state is RowState.BULLISH

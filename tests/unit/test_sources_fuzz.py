@@ -26,12 +26,59 @@ REAL: dict[tuple[str, str], tuple[str, ...]] = {
     ("bitstamp", "ticker"): ("ticker_btc_usdt.json",),
     ("bitstamp", "ohlc"): ("ohlc_1h_btc_usdt.json",),
     ("deribit", "index"): ("ticker_btc_perpetual.json", "deribit_error.json"),
+    ("mempool", "difficulty"): (
+        "difficulty_adjustment_docs.json",
+        "difficulty_adjustment_ws_mainnet.json",
+        "difficulty_adjustment_ws_liquid.json",
+        "difficulty_adjustment_cypress_2024.json",
+    ),
+    ("mempool", "hashrate"): ("hashrate_3d_docs.json", "hashrate_3d_signet_docs.json"),
+    ("mempool", "rewards"): ("reward_stats_100_docs.json",),
+    ("coinmetrics", "asset_metrics"): (
+        "asset_metrics_btc_2020-03.json",
+        "asset_metrics_docs_example.json",
+        "forbidden_caprealusd.json",
+    ),
+    ("glassnode", "realized_loss"): (
+        "indicators_cdd90_age_adjusted_docs.json",
+        "entities_active_count_docs.json",
+    ),
+    ("deribit_futures", "perp"): ("ticker_btc_perpetual.json", "deribit_error.json"),
+    ("deribit_futures", "futures"): ("book_summary_future_result.json", "deribit_error.json"),
+    ("deribit_options", "chain"): ("book_summary_option_trimmed.json", "deribit_error.json"),
+    ("deribit_options", "dvol"): ("index_price_btcdvol.json", "deribit_error.json"),
+    **{
+        ("yahoo", asset): ("chart_gc_f_1d.json", "chart_aapl_1d.json", "chart_not_found_404.json")
+        for asset in ("spx", "ndx", "dji", "sox", "gold", "silver", "dxy", "us10y")
+    },
+    ("stooq", "quotes"): ("quote_aapl_us.csv", "quote_unknown_nd.csv", "quota_exceeded.txt"),
+    **{
+        ("fred", asset): ("dgs10.csv", "dtwexbgs.csv")
+        for asset in ("us10y", "spx", "ndx", "dji", "dxy")
+    },
+    ("binance", "premium_index"): (
+        "premium_index_docs.json",
+        "binance_rate_limited.json",
+        "binance_geo_blocked_451.json",
+    ),
+    ("binance", "open_interest"): ("open_interest_docs.json", "binance_invalid_symbol.json"),
+    ("bybit", "tickers_linear"): ("tickers_inverse_docs.json", "bybit_rate_limited.json"),
+    ("bybit", "tickers_inverse"): ("tickers_inverse_docs.json", "bybit_symbol_invalid.json"),
+    ("okx", "funding"): ("funding_rate_docs.json", "okx_rate_limited.json"),
+    ("okx", "oi_usdt_swap"): ("open_interest_docs.json", "open_interest_docs_no_usd.json"),
+    ("okx", "oi_usd_swap"): ("open_interest_docs.json", "okx_instrument_missing.json"),
+    # No REST liquidation body is published: the REST error envelopes seed these.
+    ("okx", "liq_usdt_swap"): ("okx_family_required.json", "okx_rate_limited.json"),
+    ("okx", "liq_usd_swap"): ("okx_family_required.json", "funding_rate_docs.json"),
     ("farside", "flows"): (
         "all_data_2026-10-02.html",
         "btc_page_2026-07-23.html",
         "cloudflare_just_a_moment_2024-01-08.html",
     ),
 }
+
+#: Where a source's bodies live when its folder is its provider's (tests/data/<provider>/).
+FOLDER = {"deribit_futures": "deribit", "deribit_options": "deribit"}
 
 ENDPOINTS = [
     pytest.param(spec.name, ep, id=f"{spec.name}.{ep.key}")
@@ -127,13 +174,13 @@ def documents(source: str, key: str) -> st.SearchStrategy[Json]:
     """
     ep = next(e for e in registry.by_name(source).endpoints if e.key == key)
     if ep.format == "text":
-        texts = [body(source, name).decode() for name in REAL[(source, key)]]
+        texts = [body(FOLDER.get(source, source), n).decode() for n in REAL[(source, key)]]
         spans = st.integers(0, 10**6)
         noise = st.text(max_size=40) | st.sampled_from(["(1,234.5)", "-", "<tr>", "</table>", ""])
         return st.one_of(
             st.text(max_size=200), st.builds(cut, st.sampled_from(texts), spans, spans, noise)
         )
-    seeds = [json.loads(body(source, name)) for name in REAL[(source, key)]]
+    seeds = [json.loads(body(FOLDER.get(source, source), n)) for n in REAL[(source, key)]]
     edits = st.lists(st.tuples(st.integers(0, 10_000), JSON), min_size=1, max_size=3)
     return st.one_of(JSON, st.builds(edited, st.sampled_from(seeds), edits))
 
@@ -175,5 +222,11 @@ def test_registry_order_names_and_lookup() -> None:
         assert registry.by_name(spec.name) is spec
         assert spec.docs_url.startswith("https://")
         assert spec.min_spacing_s > 0
-    with pytest.raises(KeyError, match="binance"):
-        registry.by_name("binance")
+    with pytest.raises(KeyError, match="nosuch"):
+        registry.by_name("nosuch")
+
+
+def test_every_registered_source_can_be_configured() -> None:
+    from tui.core import config
+
+    assert set(registry.NAMES) <= set(config.PROVIDERS)

@@ -195,7 +195,10 @@ def test_drilldown_gathers_readings_endpoints_bodies_and_history() -> None:
     assert (ticker.status, ticker.latency_ms, ticker.bytes) == (200, 42.0, 24)
     assert '"error": []' in ticker.body
     assert kraken.history[0].status is Status.RATE_LIMITED
-    assert drilldown(board, store, registry.ALL, Settings(), "flows").sources == ()
+    # A bucket's drill-down shows its own sources only.
+    assert [s.name for s in drilldown(board, store, registry.ALL, Settings(), "flows").sources] == [
+        "farside"
+    ]
 
 
 def test_pretty_body_cuts_huge_bodies_and_keeps_non_json() -> None:

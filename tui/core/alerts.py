@@ -2,8 +2,10 @@
 
 A flip is a change of *market* state (bullish, neutral, bearish; or the verdict's call). A row
 that goes waiting or stale and comes back is not a flip unless its market state changed
-meanwhile. The optional command runs through the shell with ``BTCWATCH_ALERT_ID``, ``_PREV``,
-``_CUR`` and ``_REASON`` in its environment; its failure is reported, never fatal.
+meanwhile; a neutral judged afresh at start-up (no known start) is no baseline, so starting
+the app does not raise a storm of alerts. The optional command runs through the shell with
+``BTCWATCH_ALERT_ID``, ``_PREV``, ``_CUR`` and ``_REASON`` in its environment; its failure is
+reported, never fatal.
 """
 
 from __future__ import annotations
@@ -49,8 +51,8 @@ class AlertTracker:
         """The flips since the last Board (none for the first sight of a row or a call)."""
         out: list[Alert] = []
         for r in board.checklist:
-            if r.state not in _MARKET:
-                continue
+            if r.state not in _MARKET or r.since is None:
+                continue  # data trouble, or judged afresh without a known start: no baseline
             before = self._rows.get(r.key)
             self._rows[r.key] = r.state
             if before is not None and before != r.state and r.key not in self._muted:

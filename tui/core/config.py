@@ -67,6 +67,8 @@ PROVIDERS: Final = (
     "kraken",
     "bitstamp",
     "deribit",
+    "deribit_futures",
+    "deribit_options",
     "binance",
     "bybit",
     "okx",

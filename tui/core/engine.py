@@ -46,6 +46,7 @@ from tui.core.rules import evaluate as judge
 from tui.core.rules.verdict import CALL_CODES, verdict
 from tui.core.sources import registry
 from tui.core.sources.spec import (
+    DERIVED_STALE_AFTER,
     Endpoint,
     SourceSpec,
     consensus_stale_after,
@@ -102,8 +103,9 @@ class Engine:
         http_settings: timeouts, size cap and retries.
         min_real_interval_s: with a :class:`ReplayClock`, the most often any endpoint is polled,
             in real time (a demo at 960× would otherwise poll hundreds of times a second). Every
-            interval and stale limit is stretched by the same factor, so the slow endpoints stay
-            slow in proportion and paced readings do not look stale.
+            interval shorter than that (in the recording's time) is raised to it, and stale
+            limits with it, so paced readings do not look stale; the slow endpoints keep their
+            own pace and every bucket moves on the screen.
     """
 
     def __init__(
@@ -134,11 +136,8 @@ class Engine:
         self._limit = asyncio.Semaphore(MAX_CONCURRENCY)
         self._store_thread = ThreadPoolExecutor(1, thread_name_prefix="btcwatch-store")
         speed = clock.speed if isinstance(clock, ReplayClock) else 1.0
-        shortest = min(
-            (ep.interval_s or s.interval_s for s in sources for ep in s.endpoints), default=1.0
-        )
-        #: Every interval and stale limit is multiplied by this: 1 outside fast replays.
-        self._scale = max(1.0, speed * min_real_interval_s / shortest)
+        #: The shortest interval, in clock seconds: 0 outside fast replays.
+        self._floor = speed * min_real_interval_s
         now = clock.now()
         self._states: dict[str, _SourceState] = {}
         statuses: list[SourceStatus] = []
@@ -146,9 +145,10 @@ class Engine:
         for spec in sources:
             conf = settings.source(spec.name)
             base = conf.interval or spec.interval_s
-            interval = base * self._scale
+            interval = max(base, self._floor)
             limit = conf.stale_after or max(spec.stale_after, 3 * base)
-            stale_after[spec.name] = limit * self._scale
+            slowest = max((ep.interval_s or base for ep in spec.endpoints), default=base)
+            stale_after[spec.name] = max(limit, 3 * max(slowest, self._floor))
             if not conf.enabled:
                 statuses.append(SourceStatus(spec.name, Status.DISABLED, "disabled in config"))
                 continue
@@ -157,6 +157,7 @@ class Engine:
             self._states[spec.name] = state
             statuses.append(SourceStatus(spec.name, Status.PENDING, "waiting for the first answer"))
         stale_after[CONSENSUS] = consensus_stale_after(sources, stale_after)
+        stale_after |= DERIVED_STALE_AFTER
         self._board = Board(mode, now).with_updates(
             now=now, statuses=statuses, stale_after=stale_after
         )
@@ -325,8 +326,8 @@ class Engine:
         if primary is None or primary not in self._states:
             return False
         status = self._board.statuses.get(primary)
-        if status is None or status.status is not Status.OK:
-            return False  # the primary failed or has not answered: the fallback serves
+        if status is None or status.status not in (Status.OK, Status.PENDING):
+            return False  # the primary failed: the fallback serves
         if (
             state.last_ok_at is None
             and self._board.statuses[state.spec.name].status is Status.PENDING
@@ -346,9 +347,10 @@ class Engine:
         for ep in endpoints:
             observations, missing = await self._fetch(state, ep)
             ep_state = state.endpoints[ep.key]
-            interval = (ep.interval_s * self._scale) if ep.interval_s else state.interval_s
+            interval = max(ep.interval_s, self._floor) if ep.interval_s else state.interval_s
             ep_state.next_due = self.clock.now() + timedelta(seconds=interval)
-            backoff = state.spec.blocked_backoff_s * self._scale
+            block = state.spec.blocked_backoff_s
+            backoff = max(block, self._floor) if block else 0.0
             if missing is not None and missing.reason is Status.BLOCKED and backoff > 0:
                 # A provider that blocks us is not asked again for hours (SOURCES.md §10).
                 until = self.clock.now() + timedelta(seconds=backoff)
@@ -405,7 +407,9 @@ class Engine:
             headers = self._key_headers(state.spec)
             async with self._limit:
                 spacing = state.spec.min_spacing_s if self._spacing else 0.0
-                response = await self._http.get(url, headers=headers, min_spacing_s=spacing)
+                response = await self._http.get(
+                    url, headers=headers, min_spacing_s=spacing, spacing_key=state.spec.name
+                )
             body: Json = response.json() if ep.format == "json" else response.text()
             observations = await asyncio.to_thread(
                 ep.read, body, response.fetched_at, self._context
@@ -429,7 +433,7 @@ class Engine:
     async def _judge(self, publish: Publish | None, *, force: bool = False) -> None:
         """Evaluate the checklist and the verdict (off the event loop), at most every 30 s."""
         now = self.clock.now()
-        every = RULES_EVERY_S * self._scale
+        every = max(RULES_EVERY_S, self._floor)
         last = self._judged_at
         if not force and last is not None and 0 <= (now - last).total_seconds() < every:
             return
@@ -458,23 +462,25 @@ class Engine:
         """The checklist rows, the verdict, and the rows that flipped (blocking: reads history)."""
         previous = judge.stored_states(board, self._rules)
         results = judge.evaluate(
-            self._rules, board, self.store, now, self.settings.pivot, previous, self._scale
+            self._rules, board, self.store, now, self.settings.pivot, previous, 2 * self._floor
         )
         call = verdict(results, board, self.settings.pivot, None, now, board.verdict)
         return results, call, judge.changes(previous, results)
 
     def _key_headers(self, spec: SourceSpec) -> dict[str, str] | None:
-        """The user's key for a source that needs one, as a header (never in the URL or a log).
+        """The source's own User-Agent, and the user's key for a source that needs one, as a
+        header (never in the URL or a log).
 
         Raises:
             NeedsKeyError: the source needs a key and the config has none.
         """
+        headers = {} if spec.user_agent is None else {"User-Agent": spec.user_agent}
         if not spec.needs_key:
-            return None
+            return headers or None
         key = self.settings.source(spec.name).api_key
         if not key:
             raise NeedsKeyError(f"config: sources.{spec.name}.api_key")
-        return {spec.key_header: key}
+        return headers | {spec.key_header: key}
 
     def _set_status(
         self,

@@ -163,7 +163,12 @@ class HttpClient:
         await self._client.aclose()
 
     async def get(
-        self, url: str, *, headers: Mapping[str, str] | None = None, min_spacing_s: float = 0.0
+        self,
+        url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        min_spacing_s: float = 0.0,
+        spacing_key: str | None = None,
     ) -> Response:
         """GET ``url`` and return its complete 2xx answer.
 
@@ -171,6 +176,9 @@ class HttpClient:
             url: the full URL (keys in its query never reach an error message).
             headers: extra request headers; they override the defaults (User-Agent too).
             min_spacing_s: at least this long between the starts of two requests to this host.
+            spacing_key: whose requests are spaced out together (default: the host's). The
+                engine passes the source's name, so one source's spacing never holds back
+                another source that shares the host (a proxy, a local test server).
 
         Raises:
             FetchError: one of its subclasses, and nothing else.
@@ -180,6 +188,8 @@ class HttpClient:
         except (httpx.InvalidURL, TypeError) as exc:
             raise OfflineError(f"invalid URL ({type(exc).__name__})") from None
         host = f"{parsed.host}:{parsed.port}" if parsed.port else parsed.host
+        if spacing_key is not None:
+            host = f"{host}|{spacing_key}"
         attempt = 0
         while True:
             await self._space(host, min_spacing_s)

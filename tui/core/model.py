@@ -17,6 +17,9 @@ Mode = Literal["live", "demo", "replay"]
 
 #: The source name under which derived (cross-venue) readings are published.
 CONSENSUS: Final = "consensus"
+#: The source name of readings derived from daily closes (``macro.corr30d.*``): as old as their
+#: last common trading day, so they have a stale limit of their own (a long weekend).
+DAILY: Final = "daily"
 
 
 class Status(StrEnum):

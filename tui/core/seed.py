@@ -19,7 +19,13 @@ from tui.core.analytics import price
 from tui.core.errors import FetchError, RecordingError
 from tui.core.model import CONSENSUS, Board, Json, Mode, Observation, SourceStatus, Status
 from tui.core.recording import Recording, read_recording
-from tui.core.sources.spec import Endpoint, ParseContext, SourceSpec, consensus_stale_after
+from tui.core.sources.spec import (
+    DERIVED_STALE_AFTER,
+    Endpoint,
+    ParseContext,
+    SourceSpec,
+    consensus_stale_after,
+)
 from tui.core.store import Store
 
 #: Exchanges read from the head of a recording: one round of every endpoint, in milliseconds.
@@ -117,4 +123,5 @@ def _limits(specs: Sequence[SourceSpec]) -> dict[str, float]:
     """Each source's stale limit, and the consensus's (the loosest of them)."""
     limits = {s.name: s.stale_after for s in specs}
     limits[CONSENSUS] = consensus_stale_after(specs, limits)
+    limits |= DERIVED_STALE_AFTER
     return limits

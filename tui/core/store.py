@@ -174,6 +174,17 @@ class Store:
         return cls(conn, path=str(path), retention=retention, lock_fd=lock_fd)
 
     @classmethod
+    def open_read_only(cls, path: Path, retention: Retention = Retention()) -> Store:
+        """The history at ``path`` for reading only: no writer lock, nothing created.
+
+        Raises:
+            StoreError: the file is missing or cannot be read.
+        """
+        if not path.exists():
+            raise StoreError(path, "no history file")
+        return cls._reader(path, retention, notice="")
+
+    @classmethod
     def _reader(cls, path: Path, retention: Retention, notice: str) -> Store:
         try:
             conn = _connect(path, read_only=True)

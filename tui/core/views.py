@@ -20,7 +20,7 @@ from tui.core.sources.spec import SourceSpec
 from tui.core.store import Store
 
 Position = Literal["above", "inside", "below"]
-ChipState = Literal["ok", "pending", "stale", "missing", "limited", "disabled"]
+ChipState = Literal["ok", "pending", "stale", "missing", "limited", "disabled", "key"]
 ChartRange = Literal["1D", "1W", "1M", "3M"]
 
 #: Chart ranges in the order ``[`` and ``]`` cycle through them.
@@ -43,6 +43,7 @@ GLYPHS: Final[dict[ChipState, str]] = {
     "missing": "✕",
     "limited": "▲",
     "disabled": "·",
+    "key": "○",
 }
 
 
@@ -253,6 +254,8 @@ def _chip_state(s: SourceStatus, board: Board) -> ChipState:
         return "stale"
     if s.status is Status.RATE_LIMITED:
         return "limited"
+    if s.status is Status.NEEDS_KEY:
+        return "key"
     return "missing"
 
 

@@ -20,7 +20,13 @@ Deriver = Callable[[Board, History, datetime, Settings], list[Observation]]
 @cache
 def _table() -> tuple[tuple[frozenset[str], Deriver], ...]:
     # Imported on first use: the engine loads after the first frame, and these modules follow it.
-    return ()
+    from tui.core.analytics import funding, macro, mining
+
+    return (
+        (frozenset(funding.SOURCES), funding.derive),
+        (frozenset({"mempool"}), mining.derive),
+        (frozenset({"yahoo", "stooq", "fred"}), macro.derive),
+    )
 
 
 def triggered_by(source: str) -> tuple[Deriver, ...]:

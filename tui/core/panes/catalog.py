@@ -9,7 +9,16 @@ from typing import Final
 from tui.core.analytics import History
 from tui.core.config import Settings
 from tui.core.model import Board
-from tui.core.panes import PaneView, checklist, flows
+from tui.core.panes import (
+    PaneView,
+    checklist,
+    derivatives,
+    flows,
+    macro,
+    mining,
+    onchain,
+    options,
+)
 
 Series = Mapping[tuple[str, str], Sequence[tuple[datetime, float]]]
 """Stored series a pane draws from (a sparkline), by ``(id, source)``."""
@@ -21,17 +30,25 @@ PANE_SERIES: Final[Mapping[tuple[str, str], timedelta]] = {
 }
 
 
-def _checklist(board: Board, settings: Settings, series: Series) -> PaneView:
-    return checklist.view(board, settings)
-
-
 def _flows(board: Board, settings: Settings, series: Series) -> PaneView:
     return flows.view(board, settings, series.get(("etf.flow.daily", "farside"), ()))
 
 
+def _plain(fn: Callable[[Board, Settings], PaneView]) -> PaneFn:
+    def view(board: Board, settings: Settings, series: Series) -> PaneView:
+        return fn(board, settings)
+
+    return view
+
+
 VIEWS: Final[dict[str, PaneFn]] = {
-    "checklist": _checklist,
+    "checklist": _plain(checklist.view),
     "flows": _flows,
+    "derivatives": _plain(derivatives.view),
+    "options": _plain(options.view),
+    "onchain": _plain(onchain.view),
+    "mining": _plain(mining.view),
+    "macro": _plain(macro.view),
 }
 
 

@@ -97,17 +97,7 @@ def view(board: Board, settings: Settings) -> PaneView:
                 glyph=sign_glyph,
             )
         )
-    rows.append(
-        reading_row(
-            board,
-            "OI 7d",
-            "oi.futures.total.chg_7d",
-            CONSENSUS,
-            lambda x: f"{x:+.1f} %",
-            sources=(CONSENSUS,),
-            glyph=sign_glyph,
-        )
-    )
+    rows.append(_oi_7d_row(board))
     return PaneView(tuple(rows), note=_LIQ_NOTE)
 
 
@@ -121,8 +111,10 @@ def _oi_row(board: Board) -> PaneRow:
         detail = f"24h {pct:+.1f} % · {detail}"
         glyph = sign_glyph(pct)
         tone = "bearish" if pct > OI_REBOUND_PCT else "neutral"
+    elif change is not None:
+        detail = f"24h stale · {detail}"
     else:
-        detail = f"24h n/a · {detail}"
+        detail = f"24h: needs a day of history · {detail}"
     return reading_row(
         board,
         "futures OI",
@@ -134,6 +126,23 @@ def _oi_row(board: Board) -> PaneRow:
         glyph=lambda _v: glyph,
         detail=detail,
     )
+
+
+def _oi_7d_row(board: Board) -> PaneRow:
+    row = reading_row(
+        board,
+        "OI 7d",
+        "oi.futures.total.chg_7d",
+        CONSENSUS,
+        lambda x: f"{x:+.1f} %",
+        sources=("deribit_futures", "binance", "bybit", "okx"),
+        glyph=sign_glyph,
+    )
+    total = board.reading("oi.futures.total", CONSENSUS)
+    if row.tone == "missing" and total is not None and not total.stale:
+        # The total is there: what is missing is a stored total from a week ago.
+        return PaneRow(row.label, "needs 7 d of stored history", "missing", "✕")
+    return row
 
 
 def _liq_row(board: Board) -> PaneRow:

@@ -13,7 +13,7 @@ from tui.core.analytics.macro import (
     thresholds,
 )
 from tui.core.config import Settings
-from tui.core.model import CONSENSUS, Board, Reading
+from tui.core.model import DAILY, Board, Reading
 from tui.core.panes import FLAT, PaneRow, PaneView, Tone, age_text, missing_text, sign_glyph
 from tui.core.sources.fred import PROXIES
 from tui.core.sources.yahoo import ASSETS, Asset, market_open
@@ -70,7 +70,7 @@ def _asset_row(board: Board, info: Asset) -> PaneRow:
     source = r.observation.source
     # The day move of the provider shown, never another provider's (Stooq publishes none).
     chg = board.reading(f"macro.{info.key}.chg_1d", source)
-    corr = board.reading(f"macro.corr30d.{info.key}", CONSENSUS)
+    corr = board.reading(f"macro.corr30d.{info.key}", DAILY)
     parts = [
         f"{chg.observation.value:+.2f} %" if chg else "day move n/a",
         f"corr {corr.observation.value:+.2f}" if corr else "corr n/a",

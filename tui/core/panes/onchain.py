@@ -25,8 +25,8 @@ def view(board: Board, settings: Settings) -> PaneView:
         board: the latest state.
         settings: whether a Glassnode key is configured, and the absorption band.
     """
-    rows = (
-        _loss_row(board, settings),
+    loss = _loss_row(board, settings)
+    proxy = (
         _daily_row(
             board,
             "net realized P/L 7d",
@@ -36,6 +36,11 @@ def view(board: Board, settings: Settings) -> PaneView:
             detail=PROXY,
             signed=True,
         ),
+    )
+    # Without realized loss (no key), the labelled proxy is the row a compact pane shows.
+    first = (loss, *proxy) if loss.tone != "missing" else (*proxy, loss)
+    rows = (
+        *first,
         _band_row(board, settings),
         _daily_row(
             board,

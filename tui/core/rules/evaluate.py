@@ -88,7 +88,7 @@ def evaluate_rule(
     now: datetime,
     pivot: float,
     previous: RuleResult | None = None,
-    gap_scale: float = 1.0,
+    min_gap_s: float = 0.0,
 ) -> RuleResult:
     """Row ``rule``'s state now.
 
@@ -100,11 +100,12 @@ def evaluate_rule(
         pivot: the threshold of conditions on ``btc.price``.
         previous: the row's last market state (bullish, bearish or neutral), for hysteresis and
             "since" (``None``: judged afresh from history).
-        gap_scale: stretches every condition's ``max_gap_s``: a fast replay polls slow sources
-            hours apart in its own time (the engine's interval scale), which is not a data gap.
+        min_gap_s: the least ``max_gap_s`` of any condition: a fast replay polls every source
+            at most every few real seconds, an hour or more apart in its own time, which is not
+            a data gap.
     """
     if rule.fallback is not None and not _seen(rule, board):
-        return evaluate_rule(rule.fallback, board, history, now, pivot, previous, gap_scale)
+        return evaluate_rule(rule.fallback, board, history, now, pivot, previous, min_gap_s)
     latest: dict[tuple[str, str], Reading] = {}
     for c in rule.conds:
         r = board.reading(c.id, c.source)
@@ -122,11 +123,11 @@ def evaluate_rule(
                 rule.key, rule.title, RowState.STALE, reason, None, (r.observation,), _fmt(r)
             )
         latest[(c.id, c.source)] = r
-    if gap_scale != 1.0:
+    if min_gap_s > 0:
         rule = replace(
             rule,
-            bullish=tuple(replace(c, max_gap_s=c.max_gap_s * gap_scale) for c in rule.bullish),
-            bearish=tuple(replace(c, max_gap_s=c.max_gap_s * gap_scale) for c in rule.bearish),
+            bullish=tuple(replace(c, max_gap_s=max(c.max_gap_s, min_gap_s)) for c in rule.bullish),
+            bearish=tuple(replace(c, max_gap_s=max(c.max_gap_s, min_gap_s)) for c in rule.bearish),
         )
     checks = {
         "bullish": [_check(c, board, history, now, pivot) for c in rule.bullish],
@@ -175,12 +176,12 @@ def evaluate(
     now: datetime,
     pivot: float,
     previous: Mapping[str, RuleResult] | None = None,
-    gap_scale: float = 1.0,
+    min_gap_s: float = 0.0,
 ) -> tuple[RuleResult, ...]:
     """Every row; ``previous`` (by key) defaults to the states stored on the Board."""
     prev = dict(previous) if previous is not None else stored_states(board, rules)
     return tuple(
-        evaluate_rule(r, board, history, now, pivot, prev.get(r.key), gap_scale) for r in rules
+        evaluate_rule(r, board, history, now, pivot, prev.get(r.key), min_gap_s) for r in rules
     )
 
 
@@ -289,14 +290,14 @@ def _dur(seconds: float) -> str:
 
 
 def _value(c: Cond, v: float) -> str:
-    return _format(c.id, v)
+    return format_reading(c.id, v)
 
 
 def _fmt(r: Reading) -> str:
-    return _format(r.observation.id, r.observation.value)
+    return format_reading(r.observation.id, r.observation.value)
 
 
-def _format(id_: str, v: float) -> str:
+def format_reading(id_: str, v: float) -> str:
     """A reading as the checklist says it, by its catalogue id's unit."""
     if id_.startswith("funding."):
         return f"{v:+.4f} %/8h"

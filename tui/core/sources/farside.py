@@ -287,6 +287,7 @@ SPEC: Final = SourceSpec(
     # a figure is stale only when older than a weekend: 20:00 UTC Friday + 80 h = 04:00 UTC
     # Tuesday. (A Monday holiday makes Friday's figure look stale for Tuesday's day.)
     stale_after_s=80 * 3600.0,
-    # Farside publishes no rate limit; one request a minute at most, out of courtesy.
-    min_spacing_s=60.0,
+    # Farside publishes no rate limit; its one request an hour is the courtesy (spacing is per
+    # host and holds other requests to the same host back, so it stays short).
+    min_spacing_s=1.0,
 )

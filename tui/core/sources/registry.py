@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Final
 
-from tui.core.sources import bitstamp, coinbase, deribit, farside, kraken
+from tui.core.sources import (
+    binance,
+    bitstamp,
+    bybit,
+    coinbase,
+    coinmetrics,
+    deribit,
+    farside,
+    fred,
+    glassnode,
+    kraken,
+    mempool,
+    okx,
+    stooq,
+    yahoo,
+)
 from tui.core.sources.spec import SourceSpec
 
 #: All sources, in the order the UI lists them.
@@ -13,7 +28,18 @@ ALL: Final[tuple[SourceSpec, ...]] = (
     kraken.SPEC,
     bitstamp.SPEC,
     deribit.SPEC,
+    deribit.FUTURES_SPEC,
+    binance.SPEC,
+    bybit.SPEC,
+    okx.SPEC,
+    deribit.OPTIONS_SPEC,
     farside.SPEC,
+    glassnode.SPEC,
+    coinmetrics.SPEC,
+    mempool.SPEC,
+    yahoo.SPEC,
+    stooq.SPEC,
+    fred.SPEC,
 )
 
 #: Their names, in the same order (the config's ``[sources.<name>]`` sections).

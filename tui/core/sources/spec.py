@@ -9,7 +9,7 @@ from typing import Final, Literal
 from urllib.parse import urlencode
 
 from tui.core.config import Settings
-from tui.core.model import Json, Observation
+from tui.core.model import DAILY, Json, Observation
 
 Parser = Callable[[Json, datetime], list[Observation]]
 """``parse(body, fetched_at)``: pure; returns observations or raises a ``FetchError`` (usually
@@ -87,6 +87,8 @@ class SourceSpec:
     needs_key: bool = False
     key_header: str = "X-Api-Key"
     """The request header that carries the user's key (headers never reach a recording)."""
+    user_agent: str | None = None
+    """Sent instead of ``btcwatch/<version>`` where the provider turns library agents away."""
     blocked_backoff_s: float = 0.0
     """After a block (403, a challenge page), ask again only this much later (0: next interval)."""
     fallback_for: str | None = None
@@ -99,6 +101,9 @@ class SourceSpec:
             return self.stale_after_s
         return max(60.0, 3 * self.interval_s)
 
+
+#: Stale limits of derived sources that are not providers.
+DERIVED_STALE_AFTER: Final = {DAILY: 4 * 86_400.0}
 
 #: Buckets whose cross-venue readings are published as ``consensus`` (the median price, the
 #: OI-weighted funding, the OI total): the consensus is stale when the slowest of them would be.

@@ -1,0 +1,152 @@
+"""A chart of one stored series, with its checklist thresholds as labelled horizontal lines."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+from rich.text import Text
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.worker import WorkerState
+
+from widgets.literal import literal
+from widgets.pivot_chart import PLOTEXT, PlotColour, import_plotext, plot_colour
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import ModuleType
+
+    from textual.theme import Theme
+    from textual.worker import Worker
+
+    from tui.core.history import HistoryChart
+
+X_FORMAT: Final[dict[str, str]] = {"1D": "%H:%M"}
+#: The theme variable that colours the series, then each kind of threshold line.
+COLOUR_VARIABLES: Final = ("foreground", "bullish", "bearish", "pivot")
+
+
+def fit_ticks(ticks: Sequence[tuple[float, str]], rows: int) -> list[tuple[float, str]]:
+    """The ticks (most important first) that do not share a text row with one already kept."""
+    values = [v for v, _ in ticks]
+    if not values:
+        return []
+    step = (max(values) - min(values)) / max(rows - 1, 1)
+    kept: list[tuple[float, str]] = []
+    for value, label in ticks:
+        if all(abs(value - k) >= step for k, _ in kept):
+            kept.append((value, label))
+    return sorted(kept)
+
+
+class SeriesChart(Widget):
+    """One series over the chosen range; plotted on the UI thread (plotext keeps global state).
+
+    plotext is imported in a thread on first use, shared with the dashboard's price chart.
+    """
+
+    DEFAULT_CSS = """
+    SeriesChart { height: 1fr; min-height: 6; }
+    """
+
+    data: reactive[HistoryChart | None] = reactive(None)
+    """The points, lines and ticks to plot; ``None`` until the first load."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.set_reactive(Widget.auto_links, False)
+        self.plot_count = 0
+        """How many times plotext has drawn this chart."""
+        self._key: tuple[object, ...] | None = None
+        self._plot = Content("")
+        self._problem = ""
+        self._importing = False
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def watch_data(self, data: HistoryChart | None) -> None:
+        if data is not None and data.points and "plotext" not in PLOTEXT and not self._importing:
+            self._importing = True
+            self.run_worker(
+                import_plotext, name="import plotext", thread=True, exit_on_error=False
+            )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != "import plotext":
+            return
+        if event.state is WorkerState.ERROR:
+            self._problem = f"chart unavailable: {event.worker.error}"
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.refresh()
+
+    def _theme_changed(self, _theme: Theme) -> None:
+        self.refresh()
+
+    def render(self) -> Content:
+        data = self.data
+        if data is None:
+            return literal("loading…", "dim")
+        title = literal(data.title, "bold") + literal(f" · {data.range} · {data.note}", "dim")
+        if not data.points:
+            return title
+        plotext = PLOTEXT.get("plotext")
+        width, height = self.content_size
+        if plotext is None:
+            return title + literal(f" · {self._problem or 'drawing…'}", "dim")
+        if width < 20 or height < 5:
+            return title
+        variables = self.app.theme_variables
+        colours = tuple(plot_colour(variables.get(name)) for name in COLOUR_VARIABLES)
+        key = (data, width, height, colours)
+        if key != self._key:
+            self._plot = self._draw(plotext, data, width, height - 1, colours)
+            self._key = key
+            self.plot_count += 1
+        return Content("\n").join([title, self._plot])
+
+    @staticmethod
+    def _draw(
+        plotext: ModuleType,
+        data: HistoryChart,
+        width: int,
+        height: int,
+        colours: tuple[PlotColour, ...],
+    ) -> Content:
+        plotext.terminal.limit(False, False)
+        fig = plotext.figure
+        # Everything but the size: clear.size() would ask the terminal for its size.
+        fig.clear.subplots()
+        fig.clear.data()
+        fig.clear.settings()
+        fig.clear.pixels()
+        fig.clear.styles()
+        fig.plot_size(width, height)
+        fig.theme("simple")
+        fig.canvas("default")
+        fig.legend(False)
+        fig.date("x").activate(form=X_FORMAT.get(data.range, "%d %b"), zone=0)
+        times = [datetime.fromtimestamp(t, UTC) for t, _ in data.points]
+        values = [v for _, v in data.points]
+        pixel = plotext.pixel(foreground=colours[0])
+        trace = fig.signal(times, values, marker=plotext.marker("braille", pixel=pixel))
+        fig.draw(trace.lines(True))
+        x0, x1 = (datetime.fromtimestamp(x, UTC) for x in data.x_range)
+        by_kind = dict(zip(COLOUR_VARIABLES[1:], colours[1:], strict=True))
+        for line in data.lines:
+            pixel = plotext.pixel(foreground=by_kind[line.kind])
+            rule = fig.signal([x0, x1], [line.value] * 2, marker=plotext.marker("─", pixel=pixel))
+            fig.draw(rule.lines(True))
+        for line in data.lines:  # labels last, so no line hides them
+            pixel = plotext.pixel(foreground=by_kind[line.kind])
+            fig.draw(fig.text(x0, line.value, plotext.colorize(f" {line.label} ", pixel)))
+        rows = height - 3  # the frame's top and bottom and the x labels take three
+        ticks = fit_ticks(data.ticks, rows)
+        if ticks:
+            fig.ruler("y").ticks([v for v, _ in ticks], [label for _, label in ticks])
+        if data.y_range is not None:
+            fig.ruler("y").lim(*data.y_range)
+        fig.ruler("x").lim(x0, x1)
+        return Content.from_rich_text(Text.from_ansi(fig.build().string()))
