@@ -125,9 +125,7 @@ class PivotChart(Widget):
         # never competes with start-up for the interpreter.
         if data is not None and data.points and "plotext" not in PLOTEXT and not self._importing:
             self._importing = True
-            self.run_worker(
-                import_plotext, name="import plotext", thread=True, exit_on_error=False
-            )
+            self.run_worker(import_plotext, name="import plotext", thread=True, exit_on_error=False)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         if event.state is WorkerState.ERROR:

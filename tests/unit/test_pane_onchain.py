@@ -138,4 +138,3 @@ def test_band_without_a_fresh_price_or_with_the_users_own_band() -> None:
 )
 def test_usd_short(value: float, signed: bool, text: str) -> None:
     assert onchain.usd_short(value, signed=signed) == text
-
