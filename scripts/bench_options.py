@@ -40,6 +40,18 @@ def median_ms(fn: Callable[[], object], runs: int = RUNS) -> float:
     return statistics.median(times)
 
 
+def measure() -> dict[str, float]:
+    """Median times (ms) of the parser, the analytics alone and the chain-table view."""
+    body = chain_body(AT, PRICE, dense=True)
+    quotes, _ = deribit.read_chain(body)
+    return {
+        "instruments": float(len(quotes)),
+        "parse_ms": median_ms(lambda: deribit.parse_chain(body, AT)),
+        "analyze_ms": median_ms(lambda: options.analyze(quotes, AT)),
+        "chain_table_ms": median_ms(lambda: options.chain_table(quotes, AT)),
+    }
+
+
 def main() -> None:
     """Print the median times of the parser, the analytics alone and the chain-table view."""
     body = chain_body(AT, PRICE, dense=True)

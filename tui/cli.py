@@ -242,9 +242,9 @@ def _sources(settings: Settings) -> int:
         base = conf.base_url or spec.base_url
         state = "enabled" if conf.enabled else "disabled"
         every = conf.interval or spec.interval_s
-        print(f"{spec.name:<10} {spec.bucket:<12} {state:<9} every {every:g}s  {base}")
+        print(f"{spec.name:<16} {spec.bucket:<12} {state:<9} every {every:g}s  {base}")
         for ep in spec.endpoints:
-            print(f"  {ep.key:<10} every {(ep.interval_s or every):g}s  {ep.url(base)}")
+            print(f"  {ep.key:<15} every {(ep.interval_s or every):g}s  {ep.url(base)}")
     return 0
 
 

@@ -65,6 +65,14 @@ class BucketPane(Vertical, can_focus=True):
     view: reactive[PaneView | None] = reactive(None, layout=False, always_update=False)
     """The rows this pane shows (``None`` until the first Board)."""
 
+    class Ready(Message):
+        """The pane is mounted (it may come after the first frame): it wants its rows."""
+
+        def __init__(self, pane: BucketPane) -> None:
+            self.pane = pane
+            """The pane."""
+            super().__init__()
+
     class Selected(Message):
         """The user asked to open this bucket's drill-down."""
 
@@ -99,6 +107,9 @@ class BucketPane(Vertical, can_focus=True):
         self.set_class(not has_source, "-placeholder")
         # Rows are one line each: cut with an ellipsis, never wrapped into the next row.
         self.set_class(has_source and not children, "-rows")
+
+    def on_mount(self) -> None:
+        self.post_message(self.Ready(self))
 
     def render(self) -> Content:
         # A pane without a source draws its placeholder itself: no child widget to style.

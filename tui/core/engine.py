@@ -388,6 +388,7 @@ class Engine:
         if not fns:
             return
         now = self.clock.now()
+        await self._written()
         out = await asyncio.to_thread(derived.run, fns, self._board, self.store, now, self.settings)
         if not out:
             return
@@ -438,6 +439,7 @@ class Engine:
         if not force and last is not None and 0 <= (now - last).total_seconds() < every:
             return
         self._judged_at = now
+        await self._written()
         board = self._board
         results, call, flips = await asyncio.to_thread(self._evaluate, board, now)
         out = judge.state_observations([new for _, new in flips]) + judge.state_observations(
@@ -557,6 +559,10 @@ class Engine:
             response.latency_ms,
         )
         self.store.save_exchange(source, endpoint, exchange)
+
+    async def _written(self) -> None:
+        """Wait until every queued store write is done: history reads then see the latest."""
+        await asyncio.wrap_future(self._store_thread.submit(lambda: None))
 
     def _store_later(self, fn: Callable[..., object], *args: object) -> None:
         """Queue a store call on the writer thread without waiting (order is kept: one thread)."""

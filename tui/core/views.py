@@ -234,6 +234,8 @@ def status_chips(board: Board) -> tuple[StatusChip, ...]:
             text = format_age((board.generated_at - s.last_ok_at).total_seconds())
         elif state == "stale" and s.last_ok_at is not None:
             text = "stale " + format_age((board.generated_at - s.last_ok_at).total_seconds())
+        elif state == "key":
+            text = "needs key"  # where the key goes is in the drill-down and the pane
         else:
             text = s.detail or s.status.value
         chips.append(StatusChip(s.name, GLYPHS[state], text, state))

@@ -10,6 +10,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Grid, Horizontal, Vertical
+from textual.lazy import Lazy
 from textual.message import Message
 from textual.reactive import reactive
 from textual.screen import Screen
@@ -95,6 +96,7 @@ class DashboardScreen(Screen[None]):
         self._has_source = frozenset(has_source)
         self._label = label
         self._first = board
+        self._shown: tuple[Board, Series] | None = None
         """Shown in the first frame (a seed or cached readings), before any worker ran."""
 
     def compose(self) -> ComposeResult:
@@ -103,7 +105,8 @@ class DashboardScreen(Screen[None]):
             with Horizontal(id="top"):
                 yield self._pane("price", PricePane(id="price"), PivotChart(id="chart"))
                 yield self._pane("checklist")
-            with Grid(id="buckets"):
+            # The bucket panes mount just after the first frame: the price comes first.
+            with Lazy(Grid(id="buckets")):
                 for info in BUCKETS[2:]:
                     yield self._pane(info.key)
             yield StatusStrip(id="strip")
@@ -144,10 +147,19 @@ class DashboardScreen(Screen[None]):
         """Put ``board`` on screen (``today`` and ``series``: stored history the panes draw)."""
         self.query_one(PricePane).view = price_view(board, self._settings, today)
         self.query_one(StatusStrip).chips = status_chips(board)
-        for key, fn in VIEWS.items():
-            if key in self._has_source:
-                pane = self.query_one(f"#pane-{key}", BucketPane)
-                pane.view = fn(board, self._settings, series or {})
+        self._shown = (board, series or {})
+        for pane in self.query(BucketPane):
+            self._fill(pane)
+
+    def _fill(self, pane: BucketPane) -> None:
+        """Give ``pane`` its rows from the Board last shown (if it has a view function)."""
+        fn = VIEWS.get(pane.info.key)
+        if fn is not None and pane.has_source and self._shown is not None:
+            pane.view = fn(self._shown[0], self._settings, self._shown[1])
+
+    def on_bucket_pane_ready(self, message: BucketPane.Ready) -> None:
+        # A pane mounted after the last paint (the lazy grid): fill it now, not on the next one.
+        self._fill(message.pane)
 
     def show_chart(self, data: ChartData) -> None:
         """Put a freshly loaded chart on screen (ignored if the range moved on meanwhile)."""
