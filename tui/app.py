@@ -314,6 +314,44 @@ class BtcwatchApp(App[None]):
     def on_bucket_pane_selected(self, message: BucketPane.Selected) -> None:
         self.open_bucket(message.key)
 
+    def action_bucket_view(self, key: str) -> None:
+        """Push bucket ``key``'s own screen: funding, the option chain, the ETF table, ..."""
+        board, store, settings = self._board, self._store, self.session.settings
+        if board is None or store is None:
+            return
+        current = self
+
+        def latest() -> Board:
+            return current._board or board
+
+        def now() -> datetime:
+            return latest().generated_at
+
+        screen: Screen[None]
+        if key == "flows":
+            from tui.screens.etf_flows import EtfFlowsScreen
+
+            screen = EtfFlowsScreen(store, settings, now=now)
+        elif key == "mining":
+            from tui.screens.mining import MiningScreen
+
+            screen = MiningScreen(store, latest, settings)
+        elif key == "options":
+            from tui.screens.option_chain import OptionChainScreen
+
+            screen = OptionChainScreen(store, settings, now=now)
+        elif key == "derivatives":
+            from tui.screens.funding import FundingScreen
+
+            screen = FundingScreen(store, settings, now=now)
+        elif key == "macro":
+            from tui.screens.macro import MacroScreen
+
+            screen = MacroScreen(store, settings, now=now)
+        else:
+            return
+        self.push_screen(screen)
+
     def open_bucket(self, key: str) -> None:
         """Push the drill-down of bucket ``key``."""
         from tui.screens.drilldown import DrilldownScreen  # on first use: not at start-up

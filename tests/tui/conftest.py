@@ -53,10 +53,16 @@ def step_demo(until: datetime, every: timedelta = timedelta(minutes=10)) -> Demo
         clock = ReplayClock(rec.start)
         clock.pause()
         store = Store.open(None)
+        # Paced like the demo itself: slow answers (recorded every 30 min) are not stale.
         engine = Engine(
-            Settings(), clock, store, transport=ReplayTransport(rec, clock), mode="demo"
+            Settings(),
+            clock,
+            store,
+            transport=ReplayTransport(rec, clock),
+            mode="demo",
+            min_real_interval_s=1800.0,
         )
-        at = until - timedelta(days=1, minutes=5)
+        at = until - timedelta(hours=25, minutes=5)  # the OI 24 h change needs a day back
         while at < until:
             clock.skip_to(at)
             await engine.poll_once()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from importlib.resources import files
 
+import pytest
+
 from tests.tui.conftest import DemoState, screen_text, still_app
 from tui.app import BtcwatchApp, Session
 from tui.cli import DEMO_FILE, DEMO_LABEL
@@ -73,6 +75,15 @@ async def test_digits_focus_panes_and_enter_opens_that_bucket(demo_state: DemoSt
         text = screen_text(app)
         assert "Farside Investors" in text  # the flows bucket's source
         assert "etf.flow.daily" in text  # its readings
+        await pilot.press("v")  # the bucket's own screen: the fund-by-day table
+        await settle(pilot, app)
+        await pilot.pause(0.3)
+        assert type(app.screen).__name__ == "EtfFlowsScreen"
+        text = screen_text(app)
+        assert "IBIT" in text
+        assert "5 Feb" in text
+        await pilot.press("escape")
+        assert isinstance(app.screen, DrilldownScreen)
 
 
 async def test_help_lists_the_keys_and_closes(demo_state: DemoState) -> None:
@@ -179,3 +190,27 @@ async def test_live_start_paints_what_the_last_run_stored_with_its_age() -> None
         chips = {c.name: c for c in app.screen.query_one(StatusStrip).chips}
         assert chips["kraken"].state == "stale"
         assert "DEMO" not in text  # live data carries no banner
+
+
+@pytest.mark.parametrize(
+    ("digit", "screen_name", "shows"),
+    [
+        ("3", "FundingScreen", "funding.oi_weighted"),
+        ("4", "OptionChainScreen", "max pain"),
+        ("7", "MiningScreen", "hashprice"),
+        ("8", "MacroScreen", "S&P 500"),
+    ],
+)
+async def test_v_in_a_drill_down_opens_the_buckets_own_screen(
+    demo_state: DemoState, digit: str, screen_name: str, shows: str
+) -> None:
+    app = still_app(demo_state)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot, app)
+        await pilot.press(digit, "enter")
+        await settle(pilot, app)
+        await pilot.press("v")
+        await settle(pilot, app)
+        await pilot.pause(0.3)
+        assert type(app.screen).__name__ == screen_name
+        assert shows in screen_text(app)

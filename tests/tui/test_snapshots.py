@@ -43,3 +43,17 @@ def test_help_80x24(snap_compare: SnapCompare, demo_state: DemoState) -> None:
         await _settle(pilot)
 
     assert snap_compare(still_app(demo_state), terminal_size=(80, 24), run_before=help_)
+
+
+def test_option_chain_160x48(snap_compare: SnapCompare, demo_state: DemoState) -> None:
+    from tui.core.config import Settings
+    from tui.screens.option_chain import OptionChainScreen
+
+    async def chain(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        screen = OptionChainScreen(demo_state.store, Settings(), now=demo_state.board.generated_at)
+        await pilot.app.push_screen(screen)
+        for _ in range(3):  # the load, then plotext's import, then the smile
+            await _settle(pilot)
+
+    assert snap_compare(still_app(demo_state), terminal_size=(160, 48), run_before=chain)

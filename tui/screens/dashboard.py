@@ -100,7 +100,10 @@ class DashboardScreen(Screen[None]):
         """Shown in the first frame (a seed or cached readings), before any worker ran."""
 
     def compose(self) -> ComposeResult:
-        yield ModeBanner(id="banner")
+        # The label from the start, so the very first frame already says DEMO / REPLAY.
+        banner = ModeBanner(id="banner", classes="-demo" if self._label else "")
+        banner.set_reactive(ModeBanner.label, self._label)
+        yield banner
         with Vertical(id="main"):
             with Horizontal(id="top"):
                 yield self._pane("price", PricePane(id="price"), PivotChart(id="chart"))

@@ -120,6 +120,7 @@ class DrilldownScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", id="back"),
         Binding("r", "reload", "Reload", id="reload"),
+        Binding("v", "bucket_view", "Bucket view", id="bucket-view"),
         Binding("tab", "app.focus_next", "Section", id="next-section"),
         Binding("shift+tab", "app.focus_previous", "Previous section", show=False),
     ]
@@ -152,6 +153,20 @@ class DrilldownScreen(Screen[None]):
         #dd-body { height: 1fr; }
     }
     """
+
+    #: Buckets with a screen of their own (the option chain, the ETF table, ...), opened with v.
+    VIEWS: ClassVar[frozenset[str]] = frozenset(
+        {"derivatives", "options", "flows", "mining", "macro"}
+    )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "bucket_view":
+            return self.key in self.VIEWS
+        return True
+
+    async def action_bucket_view(self) -> None:
+        """Open this bucket's own screen (the app knows how to build it)."""
+        await self.app.run_action(f"bucket_view({self.key!r})")
 
     def __init__(self, key: str, load: Callable[[], DrilldownView]) -> None:
         """A drill-down of bucket ``key``.

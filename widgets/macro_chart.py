@@ -1,0 +1,190 @@
+"""A chart of a few series on one axis (an asset against BTC, a correlation), legend on top."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Final
+
+from rich.text import Text
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.worker import WorkerState
+
+from widgets.literal import literal
+from widgets.pivot_chart import PLOTEXT, PlotColour, import_plotext, plot_colour
+from widgets.series_chart import fit_ticks
+
+if TYPE_CHECKING:
+    from types import ModuleType
+
+    from textual.theme import Theme
+    from textual.worker import Worker
+
+#: The theme variable of the baseline (100 for a rebased chart, 0 for a correlation).
+BASELINE_TONE: Final = "stale"
+LEGEND_MARK: Final = "━"
+
+
+@dataclass(frozen=True, slots=True)
+class Trace:
+    """One line of the chart."""
+
+    label: str
+    """Its name in the legend (``Nasdaq``, ``BTC``)."""
+    points: tuple[tuple[float, float], ...]
+    """``(epoch seconds, value)``, oldest first."""
+    tone: str
+    """The theme variable that colours it (``neutral``, ``pivot``, ``band``)."""
+
+
+@dataclass(frozen=True, slots=True)
+class MacroChartData:
+    """What to plot, ready-made (the widget does no maths)."""
+
+    title: str
+    note: str
+    """Where the points come from, or why there are none."""
+    traces: tuple[Trace, ...]
+    x_range: tuple[float, float]
+    """Epoch seconds at the left and right edges."""
+    baseline: float | None = None
+    """A labelled horizontal line (``100``: the range start; ``0``: no correlation)."""
+    y_range: tuple[float, float] | None = None
+    """Fixed y limits; ``None``: fit the points."""
+    decimals: int = 1
+    """Decimals of the y labels."""
+
+    @property
+    def has_points(self) -> bool:
+        """True when any trace has a point to draw."""
+        return any(t.points for t in self.traces)
+
+
+class MacroChart(Widget):
+    """A few traces over a range; plotted on the UI thread (plotext keeps global state).
+
+    plotext is imported in a thread on first use, shared with the other charts.
+    """
+
+    DEFAULT_CSS = """
+    MacroChart { height: 1fr; min-height: 6; text-wrap: nowrap; text-overflow: ellipsis; }
+    """
+
+    data: reactive[MacroChartData | None] = reactive(None)
+    """The traces to plot; ``None`` until the first load."""
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.set_reactive(Widget.auto_links, False)
+        self.plot_count = 0
+        """How many times plotext has drawn this chart."""
+        self._key: tuple[object, ...] | None = None
+        self._plot = Content("")
+        self._problem = ""
+        self._importing = False
+
+    def on_mount(self) -> None:
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+
+    def watch_data(self, data: MacroChartData | None) -> None:
+        if data is None or not data.has_points or "plotext" in PLOTEXT or self._importing:
+            return
+        self._importing = True
+        self.run_worker(import_plotext, name="import plotext", thread=True, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.name != "import plotext":
+            return
+        if event.state is WorkerState.ERROR:
+            self._problem = f"chart unavailable: {event.worker.error}"
+        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
+            self.refresh()
+
+    def _theme_changed(self, _theme: Theme) -> None:
+        self.refresh()
+
+    def render(self) -> Content:
+        data = self.data
+        if data is None:
+            return literal("loading…", "dim")
+        legend = [
+            literal(f"{LEGEND_MARK} {t.label}", f"${t.tone}") for t in data.traces if t.points
+        ]
+        title = Content.assemble(
+            literal(data.title, "bold"),
+            "  ",
+            Content("  ").join(legend),
+            literal(f"  · {data.note}" if data.note else "", "dim"),
+        )
+        if not data.has_points:
+            return title
+        plotext = PLOTEXT.get("plotext")
+        width, height = self.content_size
+        if plotext is None:
+            return title + literal(f" · {self._problem or 'drawing…'}", "dim")
+        if width < 20 or height < 5:
+            return title
+        variables = self.app.theme_variables
+        colours = tuple(plot_colour(variables.get(t.tone)) for t in data.traces)
+        base = plot_colour(variables.get(BASELINE_TONE))
+        key = (data, width, height, colours, base)
+        if key != self._key:
+            self._plot = self._draw(plotext, data, width, height - 1, colours, base)
+            self._key = key
+            self.plot_count += 1
+        return Content("\n").join([title, self._plot])
+
+    @staticmethod
+    def _draw(
+        plotext: ModuleType,
+        data: MacroChartData,
+        width: int,
+        height: int,
+        colours: tuple[PlotColour, ...],
+        base: PlotColour,
+    ) -> Content:
+        plotext.terminal.limit(False, False)
+        fig = plotext.figure
+        # Everything but the size: clear.size() would ask the terminal for its size.
+        fig.clear.subplots()
+        fig.clear.data()
+        fig.clear.settings()
+        fig.clear.pixels()
+        fig.clear.styles()
+        fig.plot_size(width, height)
+        fig.theme("simple")
+        fig.canvas("default")
+        fig.legend(False)
+        fig.date("x").activate(form="%d %b", zone=0)
+        x0, x1 = (datetime.fromtimestamp(x, UTC) for x in data.x_range)
+        values: list[float] = []
+        if data.baseline is not None:
+            pixel = plotext.pixel(foreground=base)
+            rule = fig.signal(
+                [x0, x1], [data.baseline] * 2, marker=plotext.marker("─", pixel=pixel)
+            )
+            fig.draw(rule.lines(True))
+        for trace, colour in zip(data.traces, colours, strict=True):
+            if not trace.points:
+                continue
+            times = [datetime.fromtimestamp(t, UTC) for t, _ in trace.points]
+            ys = [v for _, v in trace.points]
+            values += ys
+            pixel = plotext.pixel(foreground=colour)
+            line = fig.signal(times, ys, marker=plotext.marker("braille", pixel=pixel))
+            fig.draw(line.lines(True))
+        fmt = f"{{:,.{data.decimals}f}}"
+        ticks = [(v, fmt.format(v)) for v in (max(values), min(values))]
+        if data.baseline is not None:
+            ticks.insert(0, (data.baseline, fmt.format(data.baseline)))
+        if data.y_range is not None:
+            ticks += [(v, fmt.format(v)) for v in data.y_range]
+        kept = fit_ticks(ticks, height - 3)  # the frame and the x labels take three rows
+        if kept:
+            fig.ruler("y").ticks([v for v, _ in kept], [label for _, label in kept])
+        if data.y_range is not None:
+            fig.ruler("y").lim(*data.y_range)
+        fig.ruler("x").lim(x0, x1)
+        return Content.from_rich_text(Text.from_ansi(fig.build().string()))
