@@ -45,8 +45,11 @@ class DemoState:
     store: Store
 
 
-def step_demo(until: datetime, every: timedelta = timedelta(minutes=10)) -> DemoState:
-    """Poll the demo recording every ``every`` of the day before ``until``, clock frozen after."""
+def step_demo(
+    until: datetime, every: timedelta = timedelta(minutes=10), since: datetime | None = None
+) -> DemoState:
+    """Poll the demo recording every ``every`` from ``since`` (default: 25 h before ``until``)
+    up to ``until``, the clock frozen after."""
 
     async def run() -> DemoState:
         rec = read_recording(files("tui.demo") / DEMO_FILE)
@@ -62,7 +65,8 @@ def step_demo(until: datetime, every: timedelta = timedelta(minutes=10)) -> Demo
             mode="demo",
             min_real_interval_s=1800.0,
         )
-        at = until - timedelta(hours=25, minutes=5)  # the OI 24 h change needs a day back
+        # The OI 24 h change needs a day back.
+        at = since or until - timedelta(hours=25, minutes=5)
         while at < until:
             clock.skip_to(at)
             await engine.poll_once()

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from textual.pilot import Pilot
 
-from tests.tui.conftest import DemoState, still_app
+from tests.tui.conftest import DemoState, step_demo, still_app
 
 SnapCompare = Callable[..., bool]
 
@@ -57,3 +59,16 @@ def test_option_chain_160x48(snap_compare: SnapCompare, demo_state: DemoState) -
             await _settle(pilot)
 
     assert snap_compare(still_app(demo_state), terminal_size=(160, 48), run_before=chain)
+
+
+#: The evening of 5 Feb: price near $63k after the pivot gave way; the checklist's rows bearish.
+LOW = datetime(2026, 2, 5, 21, 0, 5, tzinfo=UTC)
+
+
+@pytest.fixture(scope="module")
+def low_state() -> DemoState:
+    return step_demo(LOW)
+
+
+def test_dashboard_5_feb_evening_120x40(snap_compare: SnapCompare, low_state: DemoState) -> None:
+    assert snap_compare(still_app(low_state), terminal_size=(120, 40), run_before=_settle)

@@ -62,7 +62,7 @@ def test_a_two_hour_blip_of_positive_funding_is_not_a_confirmation() -> None:
     board, store = funding_history(hourly(2, 0.004) + hourly(10, -0.01, start=2))
     r = evaluate_rule(FUNDING, board, store, NOW, PIVOT)
     assert r.state is RowState.NEUTRAL
-    assert r.since is None  # judged afresh: no known start
+    assert r.since == NOW  # judged afresh: neutral from the first judgement
     assert "bullish needs funding above +0.0000 %/8h for 8 h" in r.reason
 
 

@@ -152,7 +152,9 @@ def evaluate_rule(
     if previous is not None and state == previous.state:
         since = previous.since
     elif state is RowState.NEUTRAL:
-        since = now if previous is not None else None
+        # Neither side holds: neutral from now on (when first judged, from the first judgement:
+        # stored like any state, so a later confirmation is a flip from it).
+        since = now
     else:
         side = checks["bullish" if state is RowState.BULLISH else "bearish"]
         since = max((k.true_since for k in side if k.true_since), default=now)
