@@ -8,7 +8,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.resources.abc import Traversable
@@ -31,6 +31,7 @@ from tui.core.panes.catalog import Series, load_series
 from tui.core.sources import registry
 from tui.core.store import Store
 from tui.messages import BoardChanged, BoardLoaded, EngineStopped, EngineUpdated
+from tui.navigation import bucket_screen, drilldown_screen
 from tui.screens.dashboard import DashboardScreen
 from widgets.bucket_pane import BucketPane
 
@@ -316,63 +317,22 @@ class BtcwatchApp(App[None]):
 
     def action_bucket_view(self, key: str) -> None:
         """Push bucket ``key``'s own screen: funding, the option chain, the ETF table, ..."""
-        board, store, settings = self._board, self._store, self.session.settings
-        if board is None or store is None:
-            return
-        current = self
-
-        def latest() -> Board:
-            return current._board or board
-
-        def now() -> datetime:
-            return latest().generated_at
-
-        screen: Screen[None]
-        if key == "flows":
-            from tui.screens.etf_flows import EtfFlowsScreen
-
-            screen = EtfFlowsScreen(store, settings, now=now)
-        elif key == "mining":
-            from tui.screens.mining import MiningScreen
-
-            screen = MiningScreen(store, latest, settings)
-        elif key == "options":
-            from tui.screens.option_chain import OptionChainScreen
-
-            screen = OptionChainScreen(store, settings, now=now)
-        elif key == "derivatives":
-            from tui.screens.funding import FundingScreen
-
-            screen = FundingScreen(store, settings, now=now)
-        elif key == "macro":
-            from tui.screens.macro import MacroScreen
-
-            screen = MacroScreen(store, settings, now=now)
-        else:
-            return
-        self.push_screen(screen)
+        if (latest := self._latest()) is not None and self._store is not None:
+            screen = bucket_screen(key, latest, self._store, self.session.settings)
+            if screen is not None:
+                self.push_screen(screen)
 
     def open_bucket(self, key: str) -> None:
         """Push the drill-down of bucket ``key``."""
-        from tui.screens.drilldown import DrilldownScreen  # on first use: not at start-up
+        if (latest := self._latest()) is not None and self._store is not None:
+            self.push_screen(drilldown_screen(key, latest, self._store, self.session.settings))
 
-        board, store, settings = self._board, self._store, self.session.settings
-        if board is None or store is None:
-            return
-        current = self
-        if key == "checklist":  # the checklist has a screen of its own: rows, reasons, history
-            from tui.screens.checklist import ChecklistScreen
-
-            self.push_screen(
-                ChecklistScreen(board, settings, store, latest=lambda: current._board or board)
-            )
-            return
-
-        def load() -> views.DrilldownView:
-            latest = current._board or board
-            return views.drilldown(latest, store, registry.ALL, settings, key)
-
-        self.push_screen(DrilldownScreen(key, load))
+    def _latest(self) -> Callable[[], Board] | None:
+        """The newest Board, for a screen that stays open (``None`` before the first one)."""
+        first = self._board
+        if first is None:
+            return None
+        return lambda: self._board or first
 
     def action_drill(self) -> None:
         """Enter on the focused pane."""

@@ -236,6 +236,7 @@ async def test_checklist_and_history_in_the_app_on_the_demo(demo_state: DemoStat
         await settle(pilot, app)
         assert isinstance(app.screen, HistoryScreen)
         text = screen_text(app)
-        assert "first judged → ▼ bearish continuing" in text
+        # Judged neutral first (stored from its first judgement), then bearish: a flip.
+        assert "→ ▼ bearish continuing" in text
         assert "mining.hashprice $" in text  # the input as it read at the flip
         assert "1 state · 2 hashprice · 3 BTC" in text
