@@ -6,7 +6,7 @@ import asyncio
 import itertools
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -206,3 +206,41 @@ async def test_a_blocked_provider_is_not_asked_again_for_hours() -> None:
     assert len(asked) > 2
     gaps = {(b - a).total_seconds() for a, b in itertools.pairwise(asked)}
     assert min(gaps) >= 4 * 3600
+
+
+async def test_an_unchanged_body_is_not_parsed_again_unless_its_readings_are_fetch_timed() -> None:
+    calls: list[str] = []
+    spec = registry.by_name("deribit")
+    real = spec.endpoints[0].parse
+
+    def counting(body: object, fetched_at: datetime) -> list[Observation]:
+        calls.append("parse")
+        return real(body, fetched_at)  # type: ignore[arg-type]
+
+    counted = replace(spec, endpoints=(replace(spec.endpoints[0], parse=counting),))
+    earlier = real_bodies(NOW - timedelta(seconds=2), PRICES)  # Deribit's usOut: before the fetch
+    engine = engine_for([counted], httpx.MockTransport(handler_for(earlier)))
+    first = await engine.poll_once()
+    second = await engine.poll_once()
+    await engine.aclose()
+    # The index carries Deribit's own time (usOut): the same body is the same reading.
+    assert calls == ["parse"]
+    assert first.reading("btc.price.deribit_index", "deribit") is not None
+    assert second.statuses["deribit"].status is Status.OK
+
+    # Kraken's ticker has no time of its own (stamped with the fetch time): parsed every time,
+    # so its age stays true.
+    kraken = replace(KRAKEN, endpoints=KRAKEN.endpoints[:1])
+    real_k = kraken.endpoints[0].parse
+    kcalls: list[str] = []
+
+    def counting_k(body: object, fetched_at: datetime) -> list[Observation]:
+        kcalls.append("parse")
+        return real_k(body, fetched_at)  # type: ignore[arg-type]
+
+    kraken = replace(kraken, endpoints=(replace(kraken.endpoints[0], parse=counting_k),))
+    engine = engine_for([kraken], httpx.MockTransport(handler_for(real_bodies(NOW, PRICES))))
+    await engine.poll_once()
+    await engine.poll_once()
+    await engine.aclose()
+    assert kcalls == ["parse", "parse"]
