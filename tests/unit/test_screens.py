@@ -340,7 +340,9 @@ async def test_help_lists_every_key_bucket_and_source() -> None:
                 assert ep.url(s.base_url) in text
         glyphs = _plain(app.screen.query_one("#help-glyphs", Static)).splitlines()
         for glyph, word in zip(
-            "●◐✕▲◌·", ("ok", "stale", "missing", "rate-limited", "waiting", "disabled"), strict=True
+            "●◐✕▲◌○·",
+            ("ok", "stale", "missing", "rate-limited", "waiting", "needs a key", "disabled"),
+            strict=True,
         ):
             assert any(line.startswith(f"{glyph}  {word}: ") for line in glyphs), glyph
         assert any(line.startswith("Demo and replay data are labelled") for line in glyphs)

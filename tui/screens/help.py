@@ -25,7 +25,8 @@ GLYPH_MEANINGS: Final[tuple[tuple[ChipState, str], ...]] = (
     ("missing", "missing: offline, blocked, HTTP or parse error; the reason is shown"),
     ("limited", "rate-limited: the provider asked us to wait; shown with until when"),
     ("pending", "waiting: enabled, no answer yet"),
-    ("disabled", "disabled: turned off in the config"),
+    ("key", "needs a key: set sources.<name>.api_key in the config"),
+    ("disabled", "disabled: off in the config, or a fallback on standby while its primary answers"),
 )
 
 
