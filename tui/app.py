@@ -27,7 +27,6 @@ from tui.core import paths, views
 from tui.core.alerts import Alert, AlertTracker
 from tui.core.config import Settings
 from tui.core.model import Board, Mode, RuleResult, Update
-from tui.core.panes.catalog import Series, load_series
 from tui.core.sources import registry
 from tui.core.store import Store
 from tui.messages import BoardChanged, BoardLoaded, EngineStopped, EngineUpdated
@@ -40,6 +39,7 @@ if TYPE_CHECKING:
 
     from tui.core.clock import Clock
     from tui.core.engine import Engine
+    from tui.core.panes.catalog import Series
 
 #: Redraw the chart and the day's high tests at most this often (seconds of real time): the
 #: chart gains a point every 15 s live, and plotting is the costliest thing the UI does.
@@ -293,6 +293,8 @@ class BtcwatchApp(App[None]):
             return
         data = views.load_chart(self._store, self.session.settings, range_, now)
         today = views.today_series(self._store, now)
+        from tui.core.panes.catalog import load_series  # a thread, after the first frame
+
         series = load_series(self._store, now)
         self.call_from_thread(self._show_chart, data, today, series)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -18,7 +18,10 @@ from textual.widgets import Footer, Static
 
 from tui.core.config import Settings
 from tui.core.model import Board
-from tui.core.panes.catalog import VIEWS, Series
+from tui.core.panes import checklist
+
+if TYPE_CHECKING:
+    from tui.core.panes.catalog import Series
 from tui.core.views import (
     BUCKETS,
     RANGES,
@@ -156,9 +159,19 @@ class DashboardScreen(Screen[None]):
 
     def _fill(self, pane: BucketPane) -> None:
         """Give ``pane`` its rows from the Board last shown (if it has a view function)."""
+        if not pane.has_source or self._shown is None:
+            return
+        board, series = self._shown
+        if pane.info.key == "checklist":
+            pane.view = checklist.view(board, self._settings)
+            return
+        # The other panes mount after the first frame: their view modules (and the analytics
+        # behind them) are imported then, not before it.
+        from tui.core.panes.catalog import VIEWS
+
         fn = VIEWS.get(pane.info.key)
-        if fn is not None and pane.has_source and self._shown is not None:
-            pane.view = fn(self._shown[0], self._settings, self._shown[1])
+        if fn is not None:
+            pane.view = fn(board, self._settings, series)
 
     def on_bucket_pane_ready(self, message: BucketPane.Ready) -> None:
         # A pane mounted after the last paint (the lazy grid): fill it now, not on the next one.
