@@ -229,5 +229,5 @@ def test_check_says_the_verdict_and_exits_3_when_nothing_answers() -> None:
     assert doc["verdict"]["call"] == "no data"
     text = btcwatch("check", env=base_urls(dead))
     assert text.returncode == 3
-    assert "verdict: NO DATA" in text.stdout
+    assert "verdict: NO DATA · no consensus price" in text.stdout
     assert "waiting for farside" in text.stdout

@@ -180,7 +180,9 @@ def render_check(board: Board, settings: Settings, notices: tuple[str, ...] = ()
     if v is None:
         lines.append("verdict: not judged (no data)")
     else:
-        since = "" if v.since is None else f" since {v.since:%d %b %H:%M} UTC"
+        since = ""
+        if v.since is not None and v.call != "no data":  # "no data since" says nothing
+            since = f" since {v.since:%d %b %H:%M} UTC"
         lines.append(f"verdict: {v.call.upper()}{since} · {v.position}")
         counts = f"holding {v.holding_count}/{len(v.holding)}"
         lines.append(f"  {counts} · retest {v.retest_count}/{len(v.retest)}")
