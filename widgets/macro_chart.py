@@ -9,18 +9,14 @@ from typing import TYPE_CHECKING, Final
 from rich.text import Text
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widget import Widget
-from textual.worker import WorkerState
 
 from widgets.literal import literal
-from widgets.pivot_chart import PLOTEXT, PlotColour, import_plotext, plot_colour
+from widgets.plotext_chart import PLOTEXT, PlotColour, PlotextChart, new_figure
 from widgets.series_chart import fit_ticks
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from textual.theme import Theme
-    from textual.worker import Worker
 
 #: The theme variable of the baseline (100 for a rebased chart, 0 for a correlation).
 BASELINE_TONE: Final = "stale"
@@ -62,7 +58,7 @@ class MacroChartData:
         return any(t.points for t in self.traces)
 
 
-class MacroChart(Widget):
+class MacroChart(PlotextChart):
     """A few traces over a range; plotted on the UI thread (plotext keeps global state).
 
     plotext is imported in a thread on first use, shared with the other charts.
@@ -75,35 +71,8 @@ class MacroChart(Widget):
     data: reactive[MacroChartData | None] = reactive(None)
     """The traces to plot; ``None`` until the first load."""
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self.set_reactive(Widget.auto_links, False)
-        self.plot_count = 0
-        """How many times plotext has drawn this chart."""
-        self._key: tuple[object, ...] | None = None
-        self._plot = Content("")
-        self._problem = ""
-        self._importing = False
-
-    def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-
     def watch_data(self, data: MacroChartData | None) -> None:
-        if data is None or not data.has_points or "plotext" in PLOTEXT or self._importing:
-            return
-        self._importing = True
-        self.run_worker(import_plotext, name="import plotext", thread=True, exit_on_error=False)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name != "import plotext":
-            return
-        if event.state is WorkerState.ERROR:
-            self._problem = f"chart unavailable: {event.worker.error}"
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self.refresh()
-
-    def _theme_changed(self, _theme: Theme) -> None:
-        self.refresh()
+        self.want_plotext(data is not None and data.has_points)
 
     def render(self) -> Content:
         data = self.data
@@ -123,18 +92,16 @@ class MacroChart(Widget):
         plotext = PLOTEXT.get("plotext")
         width, height = self.content_size
         if plotext is None:
-            return title + literal(f" · {self._problem or 'drawing…'}", "dim")
+            return title + literal(f" · {self.problem or 'drawing…'}", "dim")
         if width < 20 or height < 5:
             return title
-        variables = self.app.theme_variables
-        colours = tuple(plot_colour(variables.get(t.tone)) for t in data.traces)
-        base = plot_colour(variables.get(BASELINE_TONE))
-        key = (data, width, height, colours, base)
-        if key != self._key:
-            self._plot = self._draw(plotext, data, width, height - 1, colours, base)
-            self._key = key
-            self.plot_count += 1
-        return Content("\n").join([title, self._plot])
+        colours = self.theme_colours(tuple(t.tone for t in data.traces))
+        (base,) = self.theme_colours((BASELINE_TONE,))
+        plot = self.plotted(
+            (data, width, height, colours, base),
+            lambda: self._draw(plotext, data, width, height - 1, colours, base),
+        )
+        return Content("\n").join([title, plot])
 
     @staticmethod
     def _draw(
@@ -145,18 +112,7 @@ class MacroChart(Widget):
         colours: tuple[PlotColour, ...],
         base: PlotColour,
     ) -> Content:
-        plotext.terminal.limit(False, False)
-        fig = plotext.figure
-        # Everything but the size: clear.size() would ask the terminal for its size.
-        fig.clear.subplots()
-        fig.clear.data()
-        fig.clear.settings()
-        fig.clear.pixels()
-        fig.clear.styles()
-        fig.plot_size(width, height)
-        fig.theme("simple")
-        fig.canvas("default")
-        fig.legend(False)
+        fig = new_figure(plotext, width, height)
         fig.date("x").activate(form="%d %b", zone=0)
         x0, x1 = (datetime.fromtimestamp(x, UTC) for x in data.x_range)
         values: list[float] = []

@@ -2,44 +2,27 @@
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Final
 
 from rich.text import Text
-from textual.color import Color, ColorParseError
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widget import Widget
-from textual.worker import WorkerState
 
 from widgets.literal import literal
+from widgets.plotext_chart import PLOTEXT, PlotColour, PlotextChart, new_figure
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import ModuleType
 
-    from textual.theme import Theme
-    from textual.worker import Worker
-
     from tui.core.views import ChartData, ChartLine
-
-#: An ANSI palette index (follows the terminal's palette), an RGB triple, or the default colour.
-PlotColour = int | tuple[int, int, int] | None
-
-#: plotext builds its documentation when imported (~0.3 s), so it is imported once, in a thread,
-#: after the first frame; the chart says "drawing…" until then. Holds the module once imported.
-PLOTEXT: dict[str, ModuleType] = {}
 
 X_FORMAT: Final[dict[str, str]] = {"1D": "%H:%M", "1W": "%d %b", "1M": "%d %b", "3M": "%d %b"}
 #: The theme variable that colours the price line, then each kind of reference line.
 COLOUR_VARIABLES: Final = ("foreground", "pivot", "band", "retest")
 #: Which reference line matters most where two would share a row.
 PRIORITY: Final = ("pivot", "retest", "band")
-
-
-def import_plotext() -> None:
-    PLOTEXT["plotext"] = importlib.import_module("plotext")
 
 
 def lines_in_view(data: ChartData, rows: int) -> tuple[ChartLine, ...]:
@@ -85,18 +68,7 @@ def y_ticks(prices: list[float], lines: Sequence[ChartLine], rows: int) -> list[
     return sorted(kept)
 
 
-def plot_colour(value: str | None) -> PlotColour:
-    """A theme variable's value as plotext takes it: ANSI names stay palette indices."""
-    try:
-        colour = Color.parse(value or "")
-    except ColorParseError:
-        return None
-    if colour.ansi is not None:
-        return None if colour.ansi < 0 else colour.ansi
-    return colour.rgb
-
-
-class PivotChart(Widget):
+class PivotChart(PlotextChart):
     """Price over the chosen range; plotted on the UI thread (plotext keeps global state)."""
 
     DEFAULT_CSS = """
@@ -106,35 +78,10 @@ class PivotChart(Widget):
     data: reactive[ChartData | None] = reactive(None)
     """The points and lines to plot; ``None`` until the first chart is loaded."""
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        # No links here: without this Textual decodes every segment's style meta on each render.
-        self.set_reactive(Widget.auto_links, False)
-        self.plot_count = 0
-        """How many times plotext has drawn this chart (each size, data or theme change)."""
-        self._key: tuple[object, ...] | None = None
-        self._plot = Content("")
-        self._problem = ""
-        self._importing = False
-
-    def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-
     def watch_data(self, data: ChartData | None) -> None:
         # plotext takes ~0.3 s to import: only once there is something to plot, so the import
         # never competes with start-up for the interpreter.
-        if data is not None and data.points and "plotext" not in PLOTEXT and not self._importing:
-            self._importing = True
-            self.run_worker(import_plotext, name="import plotext", thread=True, exit_on_error=False)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state is WorkerState.ERROR:
-            self._problem = f"chart unavailable: {event.worker.error}"
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self.refresh()
-
-    def _theme_changed(self, _theme: Theme) -> None:
-        self.refresh()
+        self.want_plotext(data is not None and bool(data.points))
 
     def render(self) -> Content:
         data = self.data
@@ -146,17 +93,15 @@ class PivotChart(Widget):
         plotext = PLOTEXT.get("plotext")
         width, height = self.content_size
         if plotext is None:
-            return title + literal(f" · {self._problem or 'drawing…'}", "dim")
+            return title + literal(f" · {self.problem or 'drawing…'}", "dim")
         if width < 20 or height < 5:
             return title
-        variables = self.app.theme_variables
-        colours = tuple(plot_colour(variables.get(name)) for name in COLOUR_VARIABLES)
-        key = (data, width, height, colours)
-        if key != self._key:
-            self._plot = self._draw(plotext, data, width, height - 1, colours)
-            self._key = key
-            self.plot_count += 1
-        return Content("\n").join([title, self._plot])
+        colours = self.theme_colours(COLOUR_VARIABLES)
+        plot = self.plotted(
+            (data, width, height, colours),
+            lambda: self._draw(plotext, data, width, height - 1, colours),
+        )
+        return Content("\n").join([title, plot])
 
     @staticmethod
     def _draw(
@@ -166,19 +111,7 @@ class PivotChart(Widget):
         height: int,
         colours: tuple[PlotColour, ...],
     ) -> Content:
-        # The widget, not the terminal plotext sees, decides the size.
-        plotext.terminal.limit(False, False)
-        fig = plotext.figure
-        # Everything but the size: clear.size() would ask the terminal for its size.
-        fig.clear.subplots()
-        fig.clear.data()
-        fig.clear.settings()
-        fig.clear.pixels()
-        fig.clear.styles()
-        fig.plot_size(width, height)
-        fig.theme("simple")  # an uncoloured frame: it takes the widget's own colour
-        fig.canvas("default")  # no canvas colour: the pane's background shows through
-        fig.legend(False)
+        fig = new_figure(plotext, width, height)
         fig.date("x").activate(form=X_FORMAT.get(data.range, "%d %b"), zone=0)
         times = [datetime.fromtimestamp(t, UTC) for t, _ in data.points]
         prices = [price for _, price in data.points]

@@ -8,18 +8,13 @@ from typing import TYPE_CHECKING, Final
 from rich.text import Text
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widget import Widget
-from textual.worker import WorkerState
 
 from widgets.literal import literal
-from widgets.pivot_chart import PLOTEXT, PlotColour, import_plotext, plot_colour
+from widgets.plotext_chart import PLOTEXT, PlotColour, PlotextChart, new_figure
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from types import ModuleType
-
-    from textual.theme import Theme
-    from textual.worker import Worker
 
     from tui.core.history import HistoryChart
 
@@ -41,7 +36,7 @@ def fit_ticks(ticks: Sequence[tuple[float, str]], rows: int) -> list[tuple[float
     return sorted(kept)
 
 
-class SeriesChart(Widget):
+class SeriesChart(PlotextChart):
     """One series over the chosen range; plotted on the UI thread (plotext keeps global state).
 
     plotext is imported in a thread on first use, shared with the dashboard's price chart.
@@ -54,34 +49,8 @@ class SeriesChart(Widget):
     data: reactive[HistoryChart | None] = reactive(None)
     """The points, lines and ticks to plot; ``None`` until the first load."""
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self.set_reactive(Widget.auto_links, False)
-        self.plot_count = 0
-        """How many times plotext has drawn this chart."""
-        self._key: tuple[object, ...] | None = None
-        self._plot = Content("")
-        self._problem = ""
-        self._importing = False
-
-    def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-
     def watch_data(self, data: HistoryChart | None) -> None:
-        if data is not None and data.points and "plotext" not in PLOTEXT and not self._importing:
-            self._importing = True
-            self.run_worker(import_plotext, name="import plotext", thread=True, exit_on_error=False)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name != "import plotext":
-            return
-        if event.state is WorkerState.ERROR:
-            self._problem = f"chart unavailable: {event.worker.error}"
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self.refresh()
-
-    def _theme_changed(self, _theme: Theme) -> None:
-        self.refresh()
+        self.want_plotext(data is not None and bool(data.points))
 
     def render(self) -> Content:
         data = self.data
@@ -93,17 +62,15 @@ class SeriesChart(Widget):
         plotext = PLOTEXT.get("plotext")
         width, height = self.content_size
         if plotext is None:
-            return title + literal(f" · {self._problem or 'drawing…'}", "dim")
+            return title + literal(f" · {self.problem or 'drawing…'}", "dim")
         if width < 20 or height < 5:
             return title
-        variables = self.app.theme_variables
-        colours = tuple(plot_colour(variables.get(name)) for name in COLOUR_VARIABLES)
-        key = (data, width, height, colours)
-        if key != self._key:
-            self._plot = self._draw(plotext, data, width, height - 1, colours)
-            self._key = key
-            self.plot_count += 1
-        return Content("\n").join([title, self._plot])
+        colours = self.theme_colours(COLOUR_VARIABLES)
+        plot = self.plotted(
+            (data, width, height, colours),
+            lambda: self._draw(plotext, data, width, height - 1, colours),
+        )
+        return Content("\n").join([title, plot])
 
     @staticmethod
     def _draw(
@@ -113,18 +80,7 @@ class SeriesChart(Widget):
         height: int,
         colours: tuple[PlotColour, ...],
     ) -> Content:
-        plotext.terminal.limit(False, False)
-        fig = plotext.figure
-        # Everything but the size: clear.size() would ask the terminal for its size.
-        fig.clear.subplots()
-        fig.clear.data()
-        fig.clear.settings()
-        fig.clear.pixels()
-        fig.clear.styles()
-        fig.plot_size(width, height)
-        fig.theme("simple")
-        fig.canvas("default")
-        fig.legend(False)
+        fig = new_figure(plotext, width, height)
         fig.date("x").activate(form=X_FORMAT.get(data.range, "%d %b"), zone=0)
         times = [datetime.fromtimestamp(t, UTC) for t, _ in data.points]
         values = [v for _, v in data.points]

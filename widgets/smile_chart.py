@@ -7,19 +7,15 @@ from typing import TYPE_CHECKING, Final
 from rich.text import Text
 from textual.content import Content
 from textual.reactive import reactive
-from textual.widget import Widget
-from textual.worker import WorkerState
 
 from tui.core.analytics.options import ChainExpiry, DeltaPoint, NotEnough
 from widgets.literal import literal
-from widgets.pivot_chart import PLOTEXT, PlotColour, import_plotext, plot_colour
+from widgets.plotext_chart import PLOTEXT, PlotColour, PlotextChart, new_figure
 from widgets.series_chart import fit_ticks
 
 if TYPE_CHECKING:
     from types import ModuleType
 
-    from textual.theme import Theme
-    from textual.worker import Worker
 
 #: The theme variable of the smile, the 25Δ put, the 25Δ call, then the forward line.
 COLOUR_VARIABLES: Final = ("foreground", "bearish", "bullish", "neutral")
@@ -44,7 +40,7 @@ def spaced(values: list[float], lo: float, hi: float, columns: int, gap: int) ->
     return kept
 
 
-class SmileChart(Widget):
+class SmileChart(PlotextChart):
     """The smile of one expiry, plotted on the UI thread (plotext keeps global state).
 
     The IV of each usable strike (the chain's junk rule applied) is joined by a line; the 25Δ
@@ -61,35 +57,8 @@ class SmileChart(Widget):
     note: reactive[str] = reactive("loading…")
     """What to say when there is no expiry to draw."""
 
-    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
-        super().__init__(id=id, classes=classes)
-        self.set_reactive(Widget.auto_links, False)
-        self.plot_count = 0
-        """How many times plotext has drawn this chart."""
-        self._key: tuple[object, ...] | None = None
-        self._plot = Content("")
-        self._problem = ""
-        self._importing = False
-
-    def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-
     def watch_expiry(self, expiry: ChainExpiry | None) -> None:
-        drawable = expiry is not None and len(expiry.smile) >= 2
-        if drawable and "plotext" not in PLOTEXT and not self._importing:
-            self._importing = True
-            self.run_worker(import_plotext, name="import plotext", thread=True, exit_on_error=False)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker.name != "import plotext":
-            return
-        if event.state is WorkerState.ERROR:
-            self._problem = f"chart unavailable: {event.worker.error}"
-        if event.state in (WorkerState.SUCCESS, WorkerState.ERROR):
-            self.refresh()
-
-    def _theme_changed(self, _theme: Theme) -> None:
-        self.refresh()
+        self.want_plotext(expiry is not None and len(expiry.smile) >= 2)
 
     def render(self) -> Content:
         e = self.expiry
@@ -104,17 +73,13 @@ class SmileChart(Widget):
         plotext = PLOTEXT.get("plotext")
         width, height = self.content_size
         if plotext is None:
-            return literal(self._problem or "drawing the smile…", "$text-muted")
+            return literal(self.problem or "drawing the smile…", "$text-muted")
         if width < 20 or height < 5:
             return literal(f"smile {e.expiry:%d %b}: too small to draw", "$text-muted")
-        variables = self.app.theme_variables
-        colours = tuple(plot_colour(variables.get(name)) for name in COLOUR_VARIABLES)
-        key = (e, width, height, colours)
-        if key != self._key:
-            self._plot = self._draw(plotext, e, width, height, colours)
-            self._key = key
-            self.plot_count += 1
-        return self._plot
+        colours = self.theme_colours(COLOUR_VARIABLES)
+        return self.plotted(
+            (e, width, height, colours), lambda: self._draw(plotext, e, width, height, colours)
+        )
 
     @staticmethod
     def _draw(
@@ -124,18 +89,7 @@ class SmileChart(Widget):
         height: int,
         colours: tuple[PlotColour, ...],
     ) -> Content:
-        plotext.terminal.limit(False, False)
-        fig = plotext.figure
-        # Everything but the size: clear.size() would ask the terminal for its size.
-        fig.clear.subplots()
-        fig.clear.data()
-        fig.clear.settings()
-        fig.clear.pixels()
-        fig.clear.styles()
-        fig.plot_size(width, height)
-        fig.theme("simple")
-        fig.canvas("default")
-        fig.legend(False)
+        fig = new_figure(plotext, width, height)
         strikes = [p.strike for p in e.smile]
         ivs = [p.iv for p in e.smile]
         lo, hi = strikes[0], strikes[-1]

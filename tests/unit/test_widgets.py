@@ -23,7 +23,8 @@ from tui.core.views import BUCKETS, ChartData, ChartLine, PriceView, StatusChip,
 from widgets.bucket_pane import BucketPane
 from widgets.literal import literal, printable
 from widgets.mode_banner import ModeBanner
-from widgets.pivot_chart import PivotChart, lines_in_view, plot_colour
+from widgets.pivot_chart import PivotChart, lines_in_view
+from widgets.plotext_chart import plot_colour
 from widgets.price_pane import PricePane
 from widgets.status_strip import StatusStrip
 
