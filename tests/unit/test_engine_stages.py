@@ -244,3 +244,25 @@ async def test_an_unchanged_body_is_not_parsed_again_unless_its_readings_are_fet
     await engine.poll_once()
     await engine.aclose()
     assert kcalls == ["parse", "parse"]
+
+
+async def test_a_consensus_from_more_venues_replaces_one_from_fewer_even_if_it_is_older() -> None:
+    # Bitstamp stamps whole seconds, so the four-venue consensus (as old as its oldest input)
+    # is a second older than the three-venue one formed before Bitstamp answered.
+    bodies = real_bodies(NOW, PRICES)
+    bodies |= {
+        k: v for k, v in real_bodies(NOW - timedelta(seconds=1), PRICES).items() if "btcusd" in k
+    }
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        if request.url.host == "www.bitstamp.net":
+            await asyncio.sleep(0.2)  # answers last
+        return handler_for(bodies)(request)  # type: ignore[return-value]
+
+    spot = [s for s in registry.ALL if s.bucket == "price"]
+    engine = engine_for(spot, httpx.MockTransport(handle))
+    board = await engine.poll_once()
+    await engine.aclose()
+    consensus = board.reading("btc.price", CONSENSUS)
+    assert consensus is not None
+    assert consensus.observation.value == pytest.approx((69_000 + 69_010) / 2)  # all four

@@ -565,7 +565,7 @@ class Engine:
             )
         )
         self._board = board.with_updates(
-            now=now, observations=derived.observations, statuses=[consensus]
+            now=now, replacing=derived.observations, statuses=[consensus]
         )
         self._store_later(self.store.record_status, status)
         if derived.observations:

@@ -250,14 +250,22 @@ class Board:
         observations: Iterable[Observation] = (),
         statuses: Iterable[SourceStatus] = (),
         stale_after: Mapping[str, float] | None = None,
+        replacing: Iterable[Observation] = (),
     ) -> Board:
-        """A new Board with these observations and statuses applied (newer values win)."""
+        """A new Board with these observations and statuses applied (newer values win).
+
+        ``replacing``: readings derived afresh from the Board itself (the consensus). They
+        replace the old ones whatever their time: a consensus is as old as its oldest input, so
+        one formed from more venues can carry an earlier time than the one it corrects.
+        """
         obs = dict(self.observations)
         for o in observations:
             key = (o.id, o.source)
             old = obs.get(key)
             if old is None or o.observed_at >= old.observed_at:
                 obs[key] = o
+        for o in replacing:
+            obs[(o.id, o.source)] = o
         sts = dict(self.statuses)
         for s in statuses:
             sts[s.name] = s

@@ -92,7 +92,7 @@ def board_from_recording(
         if derived.missing is None
         else SourceStatus.from_missing(CONSENSUS, derived.missing, last_ok_at=None, at=now)
     )
-    return board.with_updates(now=now, observations=derived.observations, statuses=[consensus])
+    return board.with_updates(now=now, replacing=derived.observations, statuses=[consensus])
 
 
 def board_from_head(
