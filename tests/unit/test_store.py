@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tui.core.model import Exchange, Observation, SourceStatus, Status
-from tui.core.store import Retention, RetentionReport, Store
+from tui.core.store import Retention, RetentionReport, Store, _migrate
 
 T0 = datetime(2026, 2, 5, tzinfo=UTC)
 CHILD = Path(__file__).with_name("store_writer_child.py")
@@ -275,11 +275,11 @@ def tables(db: Path) -> set[object]:
 def test_v1_file_is_migrated_to_an_added_v2(db: Path) -> None:
     with Store.open(db) as s:
         s.write([obs(1.0, T0)])
-    assert rows(db, "SELECT version FROM schema_version") == [(1,)]
+    assert rows(db, "SELECT version FROM schema_version") == [(len(Store.MIGRATIONS),)]
     with V2Store.open(db) as s:
         assert (s.read_only, s.notice) == (False, None)
         assert s.latest() == [obs(1.0, T0)]
-    assert rows(db, "SELECT version FROM schema_version") == [(2,)]
+    assert rows(db, "SELECT version FROM schema_version") == [(len(V2Store.MIGRATIONS),)]
     assert "annotations" in tables(db)
     assert ("note",) in rows(db, "SELECT name FROM pragma_table_info('readings')")
 
@@ -291,7 +291,7 @@ def test_a_failing_migration_changes_nothing(db: Path) -> None:
         assert s.in_memory
         assert s.notice is not None
         assert s.notice.startswith(f"history file {db} cannot be opened (UNIQUE constraint failed")
-    assert rows(db, "SELECT version FROM schema_version") == [(1,)]
+    assert rows(db, "SELECT version FROM schema_version") == [(len(Store.MIGRATIONS),)]
     assert "half_done" not in tables(db)
     with Store.open(db) as s:
         assert s.latest() == [obs(1.0, T0 + DAY)]
@@ -303,7 +303,10 @@ def test_a_newer_schema_opens_read_only_with_a_notice(db: Path) -> None:
     with Store.open(db) as s:
         assert (s.read_only, s.in_memory) == (True, False)
         assert s.notice is not None
-        assert "is from a newer btcwatch (schema v2, this one knows v1)" in s.notice
+        known = len(Store.MIGRATIONS)
+        assert (
+            f"is from a newer btcwatch (schema v{known + 1}, this one knows v{known})" in s.notice
+        )
         assert s.write([obs(2.0, T0 + timedelta(seconds=1))]) == 0
         assert not s.record_status(status("kraken", Status.OK))
         assert s.latest() == [obs(1.0, T0)]
@@ -312,7 +315,7 @@ def test_a_newer_schema_opens_read_only_with_a_notice(db: Path) -> None:
             assert not newer.read_only
             newer.write([obs(3.0, T0 + timedelta(seconds=2))])
         assert s.latest() == [obs(3.0, T0 + timedelta(seconds=2))]
-    assert rows(db, "SELECT version FROM schema_version") == [(2,)]
+    assert rows(db, "SELECT version FROM schema_version") == [(len(V2Store.MIGRATIONS),)]
 
 
 # --- retention --------------------------------------------------------------------------------
@@ -573,3 +576,55 @@ def test_batches_reported_committed_survive_sigkill(db: Path) -> None:
     assert all(per_batch[float(n)] == size for n in reported)  # nothing committed was lost
     assert set(per_batch.values()) == {size}  # and no batch is there in part
     assert max(per_batch) <= max(reported) + 1
+
+
+# --- backfill ---------------------------------------------------------------------------------
+
+
+def test_a_v1_file_gains_the_backfill_column_and_keeps_its_rows(db: Path) -> None:
+    db.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(db, isolation_level=None)
+    _migrate(conn, Store.MIGRATIONS[:1])  # a file written by a version-1 btcwatch
+    conn.execute(
+        "INSERT INTO readings (id, source, observed_at, value, unit) VALUES (?, ?, ?, ?, ?)",
+        ("btc.price.kraken", "kraken", int(T0.timestamp() * 1000), 1.0, "USD"),
+    )
+    conn.close()
+    with Store.open(db) as s:
+        assert s.latest() == [obs(1.0, T0)]
+        assert s.first_live("btc.price.kraken", "kraken") == T0
+        assert s.backfilled_count("btc.price.kraken", "kraken") == 0
+    assert rows(db, "SELECT backfilled FROM readings") == [(0,)]
+
+
+def test_backfill_never_overwrites_and_a_repeat_adds_nothing(store: Store) -> None:
+    store.write([obs(1.0, T0)])
+    loaded = [obs(9.0, T0), obs(2.0, T0 - DAY), obs(3.0, T0 - 2 * DAY)]
+    assert store.write_backfill(loaded) == 2
+    assert store.write_backfill(loaded) == 0
+    assert [v for _, v in store.series("btc.price.kraken", "kraken")] == [3.0, 2.0, 1.0]
+    assert store.backfilled_count("btc.price.kraken", "kraken") == 2
+    assert store.first_live("btc.price.kraken", "kraken") == T0
+
+
+def test_a_live_reading_of_a_backfilled_moment_clears_the_mark(store: Store) -> None:
+    store.write_backfill([obs(2.0, T0)])
+    assert store.first_live("btc.price.kraken", "kraken") is None
+    store.write([obs(2.5, T0)])
+    assert store.backfilled_count("btc.price.kraken", "kraken") == 0
+    assert store.first_live("btc.price.kraken", "kraken") == T0
+    assert store.series("btc.price.kraken", "kraken") == [(T0, 2.5)]
+
+
+def test_backfill_marks_persist_and_a_reader_keeps_none(db: Path) -> None:
+    with Store.open(db) as s:
+        assert s.backfill_mark("coinbase/candles") is None
+        s.set_backfill_mark("coinbase/candles", "2025-11-25", T0)
+        s.set_backfill_mark("coinbase/candles", "2025-06-01", T0)
+    with Store.open(db) as s:
+        assert s.backfill_mark("coinbase/candles") == "2025-06-01"
+        with Store.open(db) as reader:
+            assert reader.read_only
+            reader.set_backfill_mark("coinbase/candles", "x", T0)
+            assert reader.write_backfill([obs(1.0, T0)]) == 0
+            assert reader.backfill_mark("coinbase/candles") == "2025-06-01"

@@ -64,9 +64,26 @@ CREATE TABLE exchanges (
 );
 """
 
+# Version 2: rows loaded by `btcwatch backfill` are marked, and the backfill keeps its place per
+# series (resumable) in backfill_marks.
+_V2: Final = """
+ALTER TABLE readings ADD COLUMN backfilled INTEGER NOT NULL DEFAULT 0;  -- 1: from a backfill
+CREATE TABLE backfill_marks (
+    key TEXT PRIMARY KEY,                   -- the backfill's own name for a series
+    value TEXT NOT NULL,
+    updated_at INTEGER NOT NULL             -- ms since the epoch, UTC
+);
+"""
+
+# A live reading of a moment a backfill loaded replaces it and clears the mark: it was seen.
 _UPSERT: Final = """
 INSERT INTO readings (id, source, observed_at, value, unit) VALUES (?, ?, ?, ?, ?)
-ON CONFLICT (id, source, observed_at) DO UPDATE SET value = excluded.value, unit = excluded.unit"""
+ON CONFLICT (id, source, observed_at) DO UPDATE SET value = excluded.value, unit = excluded.unit,
+backfilled = 0"""
+# A backfill never overwrites a row already held (live or loaded before): it is idempotent.
+_BACKFILL: Final = """
+INSERT OR IGNORE INTO readings (id, source, observed_at, value, unit, backfilled)
+VALUES (?, ?, ?, ?, ?, 1)"""
 _STATUS_COLUMNS: Final = "source, at, status, detail, last_ok_at, until"
 
 
@@ -103,7 +120,7 @@ class Store:
     lock serialises calls). Failures after opening raise :class:`~tui.core.errors.StoreError`.
     """
 
-    MIGRATIONS: ClassVar[tuple[str, ...]] = (_V1,)
+    MIGRATIONS: ClassVar[tuple[str, ...]] = (_V1, _V2)
     """SQL scripts; script *n* (from 1) brings the file to schema version *n*. Append, never edit.
     Scripts must not manage transactions: all pending ones run in one."""
 
@@ -210,6 +227,53 @@ class Store:
         with self._transaction() as db:
             db.executemany(_UPSERT, rows)
         return len(rows)
+
+    def write_backfill(self, observations: Sequence[Observation]) -> int:
+        """Insert ``observations`` marked as backfilled, keeping any row already held.
+
+        Returns:
+            The rows newly added (a repeated backfill adds none); 0 for a read-only store.
+        """
+        if self.read_only or not observations:
+            return 0
+        rows = [(o.id, o.source, _ms(o.observed_at), o.value, o.unit) for o in observations]
+        with self._transaction() as db:
+            return db.executemany(_BACKFILL, rows).rowcount
+
+    def backfill_mark(self, key: str) -> str | None:
+        """The value a backfill stored under ``key`` (where it got to), if any."""
+        with self._reading() as db:
+            row = db.execute("SELECT value FROM backfill_marks WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_backfill_mark(self, key: str, value: str, at: datetime) -> None:
+        """Store where a backfill got to under ``key``; a read-only store keeps nothing."""
+        if self.read_only:
+            return
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO backfill_marks (key, value, updated_at) VALUES (?, ?, ?)",
+                (key, value, _ms(at)),
+            )
+
+    def first_live(self, id_: str, source: str) -> datetime | None:
+        """The oldest reading of a series that was not backfilled (seen live), if any."""
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT MIN(observed_at) FROM readings WHERE id = ? AND source = ?"
+                " AND backfilled = 0",
+                (id_, source),
+            ).fetchone()
+        return None if row is None or row[0] is None else _dt(row[0])
+
+    def backfilled_count(self, id_: str, source: str) -> int:
+        """How many rows of a series a backfill loaded (and no live reading replaced)."""
+        with self._reading() as db:
+            row = db.execute(
+                "SELECT COUNT(*) FROM readings WHERE id = ? AND source = ? AND backfilled = 1",
+                (id_, source),
+            ).fetchone()
+        return int(row[0])
 
     def record_status(self, status: SourceStatus) -> bool:
         """Store ``status`` if its (status, detail) differs from its source's last stored one.
