@@ -74,10 +74,14 @@ KEY_POINTS: list[tuple[str, float]] = [
 ]
 #: The least time between two kept answers of a non-spot endpoint (see ``put``).
 THIN_DEFAULT = timedelta(minutes=30)
+# The big bodies are kept no more often than the demo asks for them (the chain and the ETF page
+# are fetched every ~3 simulated hours at 960x): reading the file is the demo's costliest start-up
+# step, and unread answers would only cost CPU and memory.
 THIN = {
-    ("deribit_options", "chain"): timedelta(minutes=60),
-    ("okx", "liq_usdt_swap"): timedelta(minutes=60),
-    ("okx", "liq_usd_swap"): timedelta(minutes=60),
+    ("deribit_options", "chain"): timedelta(hours=3),
+    ("farside", "flows"): timedelta(hours=3),
+    ("okx", "liq_usdt_swap"): timedelta(hours=2),
+    ("okx", "liq_usd_swap"): timedelta(hours=2),
     **{("yahoo", asset): timedelta(hours=2) for asset in ("spx", "ndx", "dji", "sox")},
     **{("yahoo", asset): timedelta(hours=2) for asset in ("gold", "silver", "dxy", "us10y")},
 }

@@ -27,7 +27,6 @@ from tui.core import paths, views
 from tui.core.alerts import Alert, AlertTracker
 from tui.core.config import Settings
 from tui.core.model import Board, Mode, RuleResult, Update
-from tui.core.sources import registry
 from tui.core.store import Store
 from tui.messages import BoardChanged, BoardLoaded, EngineStopped, EngineUpdated
 from tui.navigation import bucket_screen, drilldown_screen
@@ -47,13 +46,15 @@ CHART_EVERY_S: dict[Mode, float] = {"live": 10.0, "demo": 15.0, "replay": 15.0}
 #: Paint the dashboard at most this often; a burst of updates becomes one paint of the newest.
 #: Live, updates are seconds apart and each shows at once; a 960× demo would repaint all the
 #: time, and every paint costs ~10 ms of the UI thread (the idle budget is 2 % of a core).
-PAINT_EVERY_S: dict[Mode, float] = {"live": 0.25, "demo": 3.0, "replay": 3.0}
+PAINT_EVERY_S: dict[Mode, float] = {"live": 0.25, "demo": 5.0, "replay": 5.0}
 #: How often to check that the controlling terminal is still there (seconds).
 TERMINAL_CHECK_S = 5.0
+#: On quit, how long the engine may take to stop and write what it has queued.
+ENGINE_STOP_S = 2.0
 #: After a hang-up, how long a clean shutdown may take before the process just ends.
 HANG_UP_GRACE_S = 3.0
 #: In a replay, no endpoint is polled more often than this in real time (keeps a 960× demo idle).
-REPLAY_MIN_REAL_INTERVAL_S = 3.0
+REPLAY_MIN_REAL_INTERVAL_S = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,14 +98,16 @@ class BtcwatchApp(App[None]):
         self._own_store = store is None
         """The app opened the store itself, so it closes it."""
         if board is None and session.recording is not None:
-            # A price in the first frame: the recording's first answers, in milliseconds.
+            # A price in the first frame: the spot sources' first answers, in milliseconds. The
+            # engine's first round brings the rest at once (parsing every source's first answer
+            # here too would double the work and hold up the first frame: an ETF page is 50 kB).
             from tui.core.seed import board_from_head
+            from tui.core.sources.spot import SPOT
 
-            board = board_from_head(
-                session.recording, registry.ALL, session.settings.pivot, session.mode
-            )
+            board = board_from_head(session.recording, SPOT, session.settings.pivot, session.mode)
         self._board = board
         self._engine: Engine | None = None
+        self._closing = False
         self._notices: tuple[str, ...] = ()
         self._chart_at = 0.0
         self._chart_empty = True
@@ -115,7 +118,7 @@ class BtcwatchApp(App[None]):
         self._series: Series = {}
         self._alerts = AlertTracker(session.settings.muted)
         self._judged: tuple[RuleResult, ...] = ()
-        has_source = {s.bucket for s in registry.ALL} | {"checklist"}
+        has_source = {b.key for b in views.BUCKETS}  # every bucket has its sources now
         self.add_mode(
             "dashboard",
             lambda: DashboardScreen(
@@ -146,7 +149,18 @@ class BtcwatchApp(App[None]):
         # After the first frame: the boot thread's imports would otherwise slow it down.
         self.call_after_refresh(self._boot)
 
-    def on_unmount(self) -> None:
+    async def on_unmount(self) -> None:
+        # Stop polling before the store closes: the engine writes what it has queued on its way
+        # out, so quitting loses no reading it already had. A boot still under way (quit in the
+        # first second) finishes first, and starts no engine.
+        self._closing = True
+        for group in ("boot", "engine"):
+            workers = [w for w in self.workers if w.group == group and not w.is_finished]
+            for worker in workers:
+                if group == "engine":
+                    worker.cancel()
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(worker.wait(), ENGINE_STOP_S)
         if self._own_store and self._store is not None:
             self._store.close()
 
@@ -155,16 +169,18 @@ class BtcwatchApp(App[None]):
     @work(thread=True, exit_on_error=False, group="boot")
     def _boot(self) -> None:
         """Paint the store's latest readings, then build the engine: all off the UI thread."""
+        from tui.core.seed import board_from_store
+        from tui.core.sources import registry
+
         store = self._store
         if store is None:
             path = paths.store_file() if self.session.mode == "live" else None
             store = Store.open(path, self.session.settings.retention)
             self._store = store
         board = self._board
+        session = self.session
         if board is None:
-            from tui.core.seed import board_from_store
-
-            board = board_from_store(store, registry.ALL, self.session.mode, datetime.now(UTC))
+            board = board_from_store(store, registry.ALL, session.mode, datetime.now(UTC))
         notices = tuple(n for n in (*self.session.settings.warnings, store.notice) if n)
         self.post_message(BoardLoaded(board, notices))
         if self.session.poll:
@@ -197,6 +213,9 @@ class BtcwatchApp(App[None]):
     @work(exclusive=True, exit_on_error=False, group="engine")
     async def _run_engine(self, engine: Engine) -> None:
         """Poll until cancelled; every update becomes a message."""
+        if self._closing:  # the boot thread finished after the quit began
+            await engine.aclose()
+            return
         self._engine = engine
 
         def publish(update: Update) -> None:
@@ -363,6 +382,8 @@ class BtcwatchApp(App[None]):
             ("Ctrl+P", "command palette: theme, pause, refresh, open a bucket"),
             ("R", "restart polling after an engine error"),
         ]
+        from tui.core.sources import registry
+
         self.push_screen(HelpScreen(keys, views.BUCKETS, registry.ALL))
 
     def action_refresh(self) -> None:

@@ -14,7 +14,6 @@ from textual.screen import Screen
 from tui.core import views
 from tui.core.config import Settings
 from tui.core.model import Board
-from tui.core.sources import registry
 from tui.core.store import Store
 
 
@@ -26,6 +25,7 @@ def drilldown_screen(
         from tui.screens.checklist import ChecklistScreen
 
         return ChecklistScreen(latest(), settings, store, latest=latest)
+    from tui.core.sources import registry
     from tui.screens.drilldown import DrilldownScreen
 
     def load() -> views.DrilldownView:

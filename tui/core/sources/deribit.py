@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from datetime import datetime
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from tui.core.analytics import options
 from tui.core.errors import ParseError, RateLimitedError
 from tui.core.model import Json, Observation
 from tui.core.sources.parsing import PRICE_RANGE, field, number, price, timestamp, usd
 from tui.core.sources.spec import Endpoint, ParseContext, SourceSpec
+
+if TYPE_CHECKING:
+    from tui.core.analytics import options
 
 NAME: Final = "deribit"
 FUTURES: Final = "deribit_futures"
@@ -171,7 +173,9 @@ def _optional(row: dict[str, Json], key: str, lo: float, hi: float) -> float:
     value = row.get(key)
     if value is None:
         return math.nan
-    if type(value) is float or type(value) is int:
+    # An int past float range (JSON allows 10**400) would raise OverflowError in float():
+    # those take the slow path, which refuses them.
+    if type(value) is float or (type(value) is int and abs(value) <= 2**53):
         v = float(value)
         if lo <= v <= hi:  # False for NaN; ±inf cannot come out of JSON
             return v
@@ -201,6 +205,8 @@ def _quotes(rows: list[Json]) -> tuple[tuple[options.Quote, ...], int]:
 
 
 def _quote(row: dict[str, Json]) -> options.Quote | None:
+    from tui.core.analytics import options
+
     name = row.get("instrument_name")
     if not isinstance(name, str):
         return None
@@ -232,6 +238,8 @@ def chain_observations(
     analysis: options.ChainAnalysis, source: str, at: datetime
 ) -> list[Observation]:
     """The catalogue readings of an analysed chain (a metric without enough data is left out)."""
+    from tui.core.analytics import options
+
     out: list[Observation] = []
     for days, rr in analysis.rr25:
         if isinstance(rr, options.Tenor):
@@ -264,6 +272,8 @@ def parse_chain_with(body: Json, fetched_at: datetime, context: ParseContext) ->
         ParseError: a broken body, or a chain from which no reading at all can be formed (the
             message says why: empty chain, one expiry, no open interest, no usable IV...).
     """
+    from tui.core.analytics import options  # imported on use: 20 ms not spent before a frame
+
     rows = _result_list(body)
     quotes, skipped = _quotes(rows)
     at = _rows_time(rows, body, fetched_at)
@@ -291,6 +301,8 @@ _DVOL_FRACTION_BELOW: Final = 3.0
 
 
 def _dvol(value: Json, what: str) -> float:
+    from tui.core.analytics import options
+
     v = number(value, what=what, lo=0.0, hi=options.IV_RANGE[1])
     v = v * 100.0 if v < _DVOL_FRACTION_BELOW else v
     if not options.IV_RANGE[0] <= v <= options.IV_RANGE[1]:

@@ -6,28 +6,23 @@ from typing import Final
 
 from tui.core.sources import (
     binance,
-    bitstamp,
     bybit,
-    coinbase,
     coinmetrics,
     deribit,
     farside,
     fred,
     glassnode,
-    kraken,
     mempool,
     okx,
     stooq,
     yahoo,
 )
 from tui.core.sources.spec import SourceSpec
+from tui.core.sources.spot import SPOT
 
 #: All sources, in the order the UI lists them.
 ALL: Final[tuple[SourceSpec, ...]] = (
-    coinbase.SPEC,
-    kraken.SPEC,
-    bitstamp.SPEC,
-    deribit.SPEC,
+    *SPOT,
     deribit.FUTURES_SPEC,
     binance.SPEC,
     bybit.SPEC,
