@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import sqlite3
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,7 @@ import httpx
 from tui.core.analytics import derived, price
 from tui.core.clock import Clock, ReplayClock
 from tui.core.config import Settings
-from tui.core.errors import FetchError, NeedsKeyError, RateLimitedError
+from tui.core.errors import FetchError, NeedsKeyError, RateLimitedError, StoreError
 from tui.core.http import HttpClient, HttpSettings, Response
 from tui.core.model import (
     CONSENSUS,
@@ -70,6 +71,12 @@ RULES_EVERY_S: Final = 30.0
 MAX_STRETCH: Final = 4.0
 #: How often the engine applies the store's retention while running.
 RETENTION_EVERY_S: Final = 3600.0
+#: A failure that holds is asked about less and less often: 1x, 2x, 4x ... the interval, up to
+#: this (or the interval itself, when that is longer). Rate limits and blocks have their own waits.
+BACKOFF_MAX_S: Final = 900.0
+_BACK_OFF: Final = frozenset(
+    {Status.OFFLINE, Status.TIMEOUT, Status.HTTP_ERROR, Status.TOO_LARGE, Status.PARSE_ERROR}
+)
 
 
 Publish = Callable[[Update], None]
@@ -82,6 +89,8 @@ class _EndpointState:
     """The failure of this endpoint's last attempt, if it failed."""
     unchanged: tuple[bytes, tuple[Observation, ...]] | None = None
     """The last body and its readings, when every reading carries the provider's own time."""
+    failures: int = 0
+    """Attempts in a row that failed (and back off)."""
 
 
 @dataclass(slots=True)
@@ -169,6 +178,8 @@ class Engine:
         self._running = asyncio.Event()
         self._running.set()
         self._wake = asyncio.Event()
+        self.store_problem: str | None = None
+        """One line for the user while history is not being saved (a full disk); else None."""
 
     @property
     def board(self) -> Board:
@@ -362,6 +373,13 @@ class Engine:
             observations, missing = await self._fetch(state, ep)
             ep_state = state.endpoints[ep.key]
             interval = self._paced(ep.interval_s) if ep.interval_s else state.interval_s
+            if missing is not None and missing.reason in _BACK_OFF:
+                # Back off while the failure holds; the first answer resets it.
+                longer = interval * 2 ** min(ep_state.failures, 16)
+                interval = max(interval, min(longer, BACKOFF_MAX_S))
+                ep_state.failures += 1
+            else:
+                ep_state.failures = 0
             ep_state.next_due = self.clock.now() + timedelta(seconds=interval)
             block = state.spec.blocked_backoff_s
             backoff = max(block, self._floor) if block else 0.0
@@ -595,7 +613,22 @@ class Engine:
 
     def _store_later(self, fn: Callable[..., object], *args: object) -> None:
         """Queue a store call on the writer thread without waiting (order is kept: one thread)."""
-        self._store_thread.submit(_quietly, fn, *args)
+        self._store_thread.submit(self._quietly, fn, *args)
+
+    def _quietly(self, fn: Callable[..., object], *args: object) -> None:
+        """Run a store call on the writer thread: a failure is logged and said in one line
+        (:attr:`store_problem`), never raised into a poll loop."""
+        try:
+            fn(*args)
+        except StoreError as e:
+            if self.store_problem is None:
+                log.error("history store: %s", e)
+            self.store_problem = _store_words(e)
+        except Exception:
+            log.exception("store call %s failed", getattr(fn, "__name__", fn))
+        else:
+            if fn == self.store.write:
+                self.store_problem = None  # space again: history is saved again
 
     async def _retention_loop(self) -> None:
         while True:
@@ -603,9 +636,9 @@ class Engine:
             self._store_later(self.store.apply_retention, self.clock.now())
 
 
-def _quietly(fn: Callable[..., object], *args: object) -> None:
-    """Run a store call; a store failure is logged, never raised into the poll loop."""
-    try:
-        fn(*args)
-    except Exception:
-        log.exception("store call %s failed", getattr(fn, "__name__", fn))
+def _store_words(e: StoreError) -> str:
+    """What a failed store call means for the user, in one line."""
+    cause = e.__cause__
+    if isinstance(cause, sqlite3.Error) and cause.sqlite_errorcode == sqlite3.SQLITE_FULL:
+        return "history disk full: readings are shown but no longer saved"
+    return f"history not saved: {e}"

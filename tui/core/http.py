@@ -52,6 +52,9 @@ CHALLENGE_MARKERS: Final = (
     b"cf-chl",
     b"cf_chl",
 )
+#: C0 and C1 control characters and DEL: a provider's message must not carry an escape
+#: sequence into a terminal (ESC, CSI as U+009B, BEL ending an OSC title), so each becomes a space.
+_CONTROLS: Final = {code: " " for code in (*range(0x20), 0x7F, *range(0x80, 0xA0))}
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,8 +345,8 @@ def _provider_message(status: int, body: bytes) -> str:
                     value = f"{value} ({reason})"
             if isinstance(value, list):  # Kraken: {"error": ["EGeneral:..."]}
                 value = "; ".join(v for v in value if isinstance(v, str))
-            if isinstance(value, str) and value.strip():
-                return f"HTTP {status}: {value.strip()[:120]}"
+            if isinstance(value, str) and value.translate(_CONTROLS).strip():
+                return f"HTTP {status}: {value.translate(_CONTROLS).strip()[:120]}"
     return f"HTTP {status}"
 
 

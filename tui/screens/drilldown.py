@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 from tui.core.model import Reading, SourceStatus, Status, format_age
 from tui.core.views import BUCKETS, GLYPHS, ChipState, DrilldownView, EndpointView, SourceDetail
 from tui.messages import BoardChanged
+from widgets.literal import printable
 
 #: The least time between two loads: the app calls ``reload()`` on every update of the bucket,
 #: and each load reads the store and pretty-prints up to 256 KB of body.
@@ -64,7 +65,7 @@ def _status_line(s: SourceStatus | None) -> str:
     """``● ok``, ``▲ rate-limited until 14:05 UTC``: the glyph and the status's own words."""
     if s is None:
         return f"{GLYPHS['pending']} waiting for a first answer"
-    words = s.detail or ("ok" if s.ok else s.status.value)
+    words = printable(s.detail) or ("ok" if s.ok else s.status.value)
     return f"{GLYPHS[_state(s.status)]} {words}"
 
 
@@ -78,7 +79,7 @@ def _reading_row(r: Reading) -> _Row:
 
 def _history_row(name: str, i: int, s: SourceStatus) -> _Row:
     status = f"{GLYPHS[_state(s.status)]} {s.status.value}"
-    return f"{name}#{i}", (_hms(s.last_attempt_at), name, status, s.detail), False
+    return f"{name}#{i}", (_hms(s.last_attempt_at), name, status, printable(s.detail)), False
 
 
 def _endpoint_row(key: str, e: EndpointView) -> _Row:

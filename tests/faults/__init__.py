@@ -1,0 +1,1 @@
+"""Fault tests: the engine, the store and the terminal under failures, end to end."""
