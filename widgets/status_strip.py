@@ -52,6 +52,10 @@ class StatusStrip(Widget):
     """One chip per source, the consensus last."""
     paused: reactive[bool] = reactive(False, repaint=False)
     """True while polling is paused: the strip starts with ``⏸ paused``."""
+    feed: reactive[str] = reactive("", repaint=False)
+    """Where the data comes from when not polled here: ``reading from recorder (pid N)``."""
+    feed_lost: reactive[bool] = reactive(False, repaint=False)
+    """The recorder read from has stopped: the feed is shown as a warning."""
 
     def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
@@ -63,6 +67,8 @@ class StatusStrip(Widget):
         """A piece per chip; ``fold``: the sources that answer (or stand by) as one piece each
         (``● 12 ok: coinbase, kraken, …``), so every source in trouble still has room."""
         pieces = [literal("⏸ paused", "bold reverse $warning")] if self.paused else []
+        if self.feed:
+            pieces.append(literal(self.feed, "bold $warning" if self.feed_lost else "dim"))
         quiet: dict[str, list[str]] = {"ok": [], "disabled": []}
         for chip in self.chips:
             if fold and chip.state in quiet:
@@ -123,6 +129,12 @@ class StatusStrip(Widget):
 
     def watch_paused(self, paused: bool) -> None:
         self.set_class(paused, "-paused")
+        self._changed()
+
+    def watch_feed(self) -> None:
+        self._changed()
+
+    def watch_feed_lost(self) -> None:
         self._changed()
 
 

@@ -186,6 +186,12 @@ class DashboardScreen(Screen[None]):
         """Say on screen whether polling is paused."""
         self.query_one(StatusStrip).paused = paused
 
+    def set_feed(self, text: str, *, lost: bool = False) -> None:
+        """Say where the data comes from (a recorder), or that it stopped (``lost``)."""
+        strip = self.query_one(StatusStrip)
+        strip.feed = text
+        strip.feed_lost = lost
+
     def set_banner(self, label: str) -> None:
         """The demo/replay label (empty hides the banner)."""
         self.query_one(ModeBanner).label = label
