@@ -29,7 +29,7 @@ from tui.core.config import Settings
 from tui.core.model import Board, Mode, RuleResult, Update
 from tui.core.store import Store
 from tui.messages import BoardChanged, BoardLoaded, EngineStopped, EngineUpdated
-from tui.navigation import bucket_screen, drilldown_screen
+from tui.navigation import backtest_screen, bucket_screen, drilldown_screen
 from tui.screens.dashboard import DashboardScreen
 from widgets.bucket_pane import BucketPane
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
     from tui.core.clock import Clock
     from tui.core.engine import Engine
+    from tui.core.follower import Follower
     from tui.core.panes.catalog import Series
 
 #: Redraw the chart and the day's high tests at most this often (seconds of real time): the
@@ -87,6 +88,7 @@ class BtcwatchApp(App[None]):
         Binding("p", "pause", "Pause"),
         Binding("R", "restart_engine", "Restart engine", show=False),
         Binding("enter", "drill", "Drill down"),
+        Binding("b", "backtest", "Backtest", show=False),
     ]
 
     def __init__(
@@ -106,9 +108,16 @@ class BtcwatchApp(App[None]):
 
             board = board_from_head(session.recording, SPOT, session.settings.pivot, session.mode)
         self._board = board
-        self._engine: Engine | None = None
+        self._engine: Engine | Follower | None = None
+        self._follower: Follower | None = None
+        """The recorder-following feed built at boot (the engine while it is followed)."""
+        self._writer: Store | None = None
+        """The history opened for writing after a recorder stopped and ``r`` polled here."""
+        self._feed_live: bool | None = None
+        """Whether the recorder followed was live at the last update (``None``: not following)."""
         self._closing = False
         self._notices: tuple[str, ...] = ()
+        self._store_problem: str | None = None
         self._chart_at = 0.0
         self._chart_empty = True
         self._painted_at = 0.0
@@ -163,6 +172,8 @@ class BtcwatchApp(App[None]):
                     await asyncio.wait_for(worker.wait(), ENGINE_STOP_S)
         if self._own_store and self._store is not None:
             self._store.close()
+        if self._writer is not None:
+            self._writer.close()
 
     # -- start-up: cached readings first, then the engine -----------------------------------
 
@@ -182,9 +193,23 @@ class BtcwatchApp(App[None]):
         if board is None:
             board = board_from_store(store, registry.ALL, session.mode, datetime.now(UTC))
         notices = tuple(n for n in (*self.session.settings.warnings, store.notice) if n)
+        recorder = None
+        if self.session.poll and self.session.mode == "live" and store.read_only:
+            from tui.core.follower import live_recorder
+
+            recorder = live_recorder(paths.data_dir())
+        if recorder is not None:
+            # A recorder writes the history: read from it, ask no provider (the strip says so).
+            notices = tuple(n for n in notices if n != store.notice)
         self.post_message(BoardLoaded(board, notices))
         if self.session.poll:
-            engine = self._build_engine(store)
+            engine: Engine | Follower
+            if recorder is None:
+                engine = self._build_engine(store)
+            else:
+                from tui.core.follower import Follower
+
+                engine = self._follower = Follower(self.session.settings, store)
             engine.adopt(board)  # what the first frame showed: the store is not read twice
             self.call_from_thread(self._run_engine, engine)
 
@@ -206,12 +231,12 @@ class BtcwatchApp(App[None]):
     def on_board_loaded(self, message: BoardLoaded) -> None:
         self._board = message.board
         self._notices = message.notices
-        for notice in message.notices:
-            self.notify(notice, severity="warning", timeout=10)
+        for notice in message.notices:  # they quote file paths and SQLite's words: no markup
+            self.notify(notice, severity="warning", timeout=10, markup=False)
         self._paint(force_chart=True)
 
     @work(exclusive=True, exit_on_error=False, group="engine")
-    async def _run_engine(self, engine: Engine) -> None:
+    async def _run_engine(self, engine: Engine | Follower) -> None:
         """Poll until cancelled; every update becomes a message."""
         if self._closing:  # the boot thread finished after the quit began
             await engine.aclose()
@@ -255,6 +280,14 @@ class BtcwatchApp(App[None]):
 
     def on_engine_updated(self, message: EngineUpdated) -> None:
         self._board = message.update.board
+        # A follower reads another btcwatch's history: only an engine writes it.
+        problem: str | None = getattr(self._engine, "store_problem", None)
+        if problem is not None and problem != self._store_problem:
+            self.notify(problem, title="history", severity="warning", timeout=30, markup=False)
+        self._store_problem = problem
+        follower = self._following()
+        if follower is not None:
+            self._show_feed(follower)
         if self._board.checklist is not self._judged:
             self._judged = self._board.checklist
             self._alert(self._alerts.update(self._board))
@@ -267,6 +300,23 @@ class BtcwatchApp(App[None]):
             self._paint_due = True
             self.set_timer(wait, self._paint)
 
+    def _following(self) -> Follower | None:
+        """The recorder feed, while it is what this dashboard reads from."""
+        follower = self._follower
+        return follower if follower is not None and self._engine is follower else None
+
+    def _show_feed(self, follower: Follower) -> None:
+        """The strip says where the data comes from; a toast when the recorder stops or is back."""
+        self.dashboard.set_feed(follower.feed, lost=not follower.live)
+        if self._feed_live is not None and follower.live != self._feed_live:
+            if follower.live:
+                self.notify(follower.feed, title="recorder", markup=False, timeout=10)
+            else:
+                self.notify(
+                    follower.feed, title="recorder", severity="warning", markup=False, timeout=30
+                )
+        self._feed_live = follower.live
+
     def _alert(self, alerts: list[Alert]) -> None:
         """Flips: one toast, the bell (it reaches a terminal over SSH), the user's command each."""
         if not alerts:
@@ -277,7 +327,8 @@ class BtcwatchApp(App[None]):
         if settings.alert_bell:
             self.bell()
         for alert in alerts:
-            if settings.alert_command:
+            # Following a recorder: the recorder runs the command, once per machine.
+            if settings.alert_command and self._following() is None:
                 self._run_alert_command(settings.alert_command, alert)
 
     @work(thread=True, group="alerts", exit_on_error=False)
@@ -293,7 +344,7 @@ class BtcwatchApp(App[None]):
     def _paint(self, *, force_chart: bool = False) -> None:
         self._paint_due = False
         self._painted_at = monotonic()
-        if self._board is None or self.current_mode != "dashboard":
+        if self._closing or self._board is None or self.current_mode != "dashboard":
             return
         self._shown_price = self._board.reading("btc.price") is not None
         self.dashboard.show_board(self._board, self._today, self._series)
@@ -370,13 +421,14 @@ class BtcwatchApp(App[None]):
         keys = [
             ("q", "quit"),
             ("? / F1", "this help"),
-            ("r", "refresh now (every source is asked at once)"),
-            ("p", "pause / resume polling (a paused demo stops its clock)"),
+            ("r", "refresh now (every source at once; via the recorder if one runs)"),
+            ("p", "pause / resume polling (a paused demo stops its clock; this view only)"),
             ("Tab / arrows / 1-8 / mouse", "focus a pane"),
             ("Enter", "drill down into the focused pane's sources; on the checklist, every row"),
             ("v", "in a drill-down: the bucket's own screen (funding, option chain, ETF, ...)"),
             ("Enter / v", "on the checklist screen: a row's history / the verdict's"),
             ("/ · e · E", "in a history: any reading · export CSV · export JSON"),
+            ("b", "backtest: the checklist over the stored daily history (history, not advice)"),
             ("Esc", "back"),
             ("[ / ]", "chart range: 1D, 1W, 1M, 3M"),
             ("Ctrl+P", "command palette: theme, pause, refresh, open a bucket"),
@@ -387,10 +439,43 @@ class BtcwatchApp(App[None]):
         self.push_screen(HelpScreen(keys, views.BUCKETS, registry.ALL))
 
     def action_refresh(self) -> None:
-        """Ask every source now."""
-        if self._engine is not None:
-            self._engine.refresh_now()
-            self.notify("refreshing every source", timeout=2)
+        """Ask every source now (through the recorder, if one is followed; after it stopped,
+        poll from here)."""
+        engine, follower = self._engine, self._following()
+        if follower is not None and not follower.live:
+            self._poll_here()
+        elif engine is not None:
+            engine.refresh_now()
+            who = "the recorder is " if follower is not None else ""
+            self.notify(f"{who}refreshing every source", timeout=2)
+
+    @work(thread=True, exit_on_error=False, group="boot")
+    def _poll_here(self) -> None:
+        """The recorder stopped: take the history's writer lock and poll from this btcwatch.
+        Views keep the read-only store, which sees every write (WAL)."""
+        writer = Store.open(paths.store_file(), self.session.settings.retention)
+        if writer.read_only or writer.in_memory:
+            writer.close()
+            self.call_from_thread(
+                self.notify, f"cannot poll here: {writer.notice}", severity="warning", markup=False
+            )
+            return
+        self._writer = writer
+        engine = self._build_engine(writer)
+        if self._board is not None:
+            engine.adopt(self._board)
+        self.call_from_thread(self._start_polling, engine)
+
+    def _start_polling(self, engine: Engine) -> None:
+        self._feed_live = None
+        self.dashboard.set_feed("")
+        self.notify("polling from here", timeout=3)
+        self._run_engine(engine)  # exclusive: the follower's worker is cancelled
+
+    def action_backtest(self) -> None:
+        """The Backtest screen (it reads the history in a thread of its own)."""
+        if (latest := self._latest()) is not None and self._store is not None:
+            self.push_screen(backtest_screen(latest, self._store, self.session.settings))
 
     def action_pause(self) -> None:
         """Pause or resume polling; the status strip says which."""
@@ -419,6 +504,11 @@ class BtcwatchApp(App[None]):
             "Pause / resume polling", "Stop or restart every source", self.action_pause
         )
         yield SystemCommand("Refresh now", "Ask every source at once", self.action_refresh)
+        yield SystemCommand(
+            "Backtest the checklist",
+            "Verdicts over the stored daily history and what price did next",
+            self.action_backtest,
+        )
         for info in views.BUCKETS:
             yield SystemCommand(
                 f"Open {info.title}", info.about, lambda key=info.key: self.open_bucket(key)

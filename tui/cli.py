@@ -89,9 +89,64 @@ def build_parser() -> argparse.ArgumentParser:
     h_format = h.add_mutually_exclusive_group()
     h_format.add_argument("--csv", action="store_true", help="observed_at,value rows (the default)")
     h_format.add_argument("--json", action="store_true", help="one JSON document")
-    r = sub.add_parser("record", help="poll live and record every HTTP exchange to FILE")
-    r.add_argument("file", type=Path, help="JSON Lines; gzip when the name ends .gz")
+    ex = sub.add_parser(
+        "export",
+        help="write one stored series to a .csv or .parquet file",
+        description="Exit codes: 0 written, 3 no stored values, 2 usage error.",
+    )
+    ex.add_argument("id", metavar="ID", help="a reading id or a checklist row key")
+    ex.add_argument("file", type=Path, metavar="FILE", help="where to write (.csv or .parquet)")
+    ex.add_argument(
+        "--source", help="the source of the reading (default: its only one, or consensus)"
+    )
+    ex.add_argument("--since", help="7d, 24h or an ISO date (default: all)")
+    bf = sub.add_parser(
+        "backfill",
+        help="load each free source's daily history into the history (resumable)",
+        description="Loads the daily history each free source publishes (candles, funding, DVOL, "
+        "Binance OI for 30 days, the whole Farside table, mempool hashrate and rewards, macro "
+        "closes), marked as backfilled; a rerun resumes and adds nothing twice. Needs the "
+        "history's writer lock (close the dashboard and the recorder first). Exit codes: 0 done, "
+        "1 some series failed (listed: rerun to resume) or the history cannot be written, 2 usage.",
+    )
+    bf.add_argument(
+        "--days",
+        type=int,
+        default=365,
+        metavar="N",
+        help="completed UTC days back from yesterday (1-3650, default 365)",
+    )
+    bt = sub.add_parser(
+        "backtest",
+        help="the checklist over stored daily history and what price did next (not advice)",
+        description="Judges the checklist at each stored day's close with the live rules, then "
+        "tabulates 7- and 30-day forward returns per verdict. History, not advice. Exit codes: "
+        "0 printed, 3 no stored history or no day with data, 2 usage error.",
+    )
+    bt.add_argument(
+        "--since", help="an ISO date such as 2025-01-01, or 90d (default: the first stored price)"
+    )
+    bt.add_argument("--until", help="an ISO date (that day is judged) or time (default: now)")
+    bt.add_argument("--json", action="store_true", help="the table and every day as JSON")
+    bt.add_argument(
+        "--export", type=Path, metavar="FILE", help="also write the table (.csv or .parquet)"
+    )
+    r = sub.add_parser(
+        "record",
+        help="record every HTTP exchange to FILE; or, with --daemon, keep the history written",
+        description="record FILE: poll live for --duration and write every HTTP exchange to FILE. "
+        "record --daemon: no TUI; poll every enabled source on its schedule and write the history "
+        "until SIGTERM or SIGINT (exit 0). It does not detach: run it under systemd, tmux or "
+        "nohup. It logs to <data dir>/recorder.log, never to the terminal; dashboards opened "
+        "meanwhile read from it instead of polling. Exit 2 if another btcwatch writes the history.",
+    )
+    r.add_argument("file", type=Path, nargs="?", help="JSON Lines; gzip when the name ends .gz")
     r.add_argument("--duration", type=_duration, default=600.0, help="how long (default 10m)")
+    r.add_argument(
+        "--daemon",
+        action="store_true",
+        help="no TUI: keep recording the history until stopped (see above); no FILE",
+    )
     rp = sub.add_parser("replay", help="play a recording back through the same parsers")
     rp.add_argument("file", type=Path)
     rp.add_argument("--speed", type=_speed, default=60.0, help="times real time (default 60)")
@@ -115,7 +170,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``btcwatch`` script. Returns the exit code."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "record" and (args.file is None) != args.daemon:
+        parser.error("record needs FILE, or --daemon (not both)")
     _quiet_logging()
     try:
         return _dispatch(args)
@@ -156,6 +214,32 @@ def _dispatch(args: argparse.Namespace) -> int:
         return history.command(
             args.id, args.source, args.since, as_json=args.json, out=sys.stdout, err=sys.stderr
         )
+    if args.command == "export":
+        from tui.core import export
+
+        return export.command(
+            args.id, args.source, args.since, args.file, out=sys.stdout, err=sys.stderr
+        )
+    if args.command == "backtest":
+        from tui.core import export
+
+        return export.backtest_command(
+            args.since,
+            args.until,
+            as_json=args.json,
+            export=args.export,
+            out=sys.stdout,
+            err=sys.stderr,
+            settings=settings,
+        )
+    if args.command == "backfill":
+        from tui.core.backfill.command import command as backfill
+
+        return backfill(args.days, out=sys.stdout, err=sys.stderr, settings=settings)
+    if args.command == "record" and args.daemon:
+        from tui.core import recorder
+
+        return recorder.command(settings, err=sys.stderr)
     if args.command in (None, "live"):
         return _dashboard(settings, "live")
     to_terminal = not (getattr(args, "json", False) or getattr(args, "text", False))

@@ -63,3 +63,13 @@ def bucket_screen(
 
         return MacroScreen(store, settings, now=now)
     return None
+
+
+def backtest_screen(latest: Callable[[], Board], store: Store, settings: Settings) -> Screen[None]:
+    """``b``: the checklist over the stored daily history and what price did next."""
+    from tui.screens.backtest import BacktestScreen
+
+    def now() -> datetime:
+        return latest().generated_at
+
+    return BacktestScreen(store, settings, now)

@@ -89,6 +89,8 @@ def evaluate_rule(
     pivot: float,
     previous: RuleResult | None = None,
     min_gap_s: float = 0.0,
+    *,
+    explain: bool = True,
 ) -> RuleResult:
     """Row ``rule``'s state now.
 
@@ -103,9 +105,12 @@ def evaluate_rule(
         min_gap_s: the least ``max_gap_s`` of any condition: a fast replay polls every source
             at most every few real seconds, an hour or more apart in its own time, which is not
             a data gap.
+        explain: write the reason (a backtest judging thousands of closes needs only states).
     """
     if rule.fallback is not None and not _seen(rule, board):
-        return evaluate_rule(rule.fallback, board, history, now, pivot, previous, min_gap_s)
+        return evaluate_rule(
+            rule.fallback, board, history, now, pivot, previous, min_gap_s, explain=explain
+        )
     latest: dict[tuple[str, str], Reading] = {}
     for c in rule.conds:
         r = board.reading(c.id, c.source)
@@ -130,8 +135,8 @@ def evaluate_rule(
             bearish=tuple(replace(c, max_gap_s=max(c.max_gap_s, min_gap_s)) for c in rule.bearish),
         )
     checks = {
-        "bullish": [_check(c, board, history, now, pivot) for c in rule.bullish],
-        "bearish": [_check(c, board, history, now, pivot) for c in rule.bearish],
+        "bullish": [_check(c, latest, history, now, pivot) for c in rule.bullish],
+        "bearish": [_check(c, latest, history, now, pivot) for c in rule.bearish],
     }
     if all(k.holds for k in checks["bullish"]):
         state = RowState.BULLISH
@@ -164,7 +169,7 @@ def evaluate_rule(
         rule.key,
         rule.title,
         state,
-        _reason(rule, state, checks, kept, now),
+        _reason(rule, state, checks, kept, now) if explain else "",
         since,
         readings,
         _fmt(first),
@@ -179,11 +184,14 @@ def evaluate(
     pivot: float,
     previous: Mapping[str, RuleResult] | None = None,
     min_gap_s: float = 0.0,
+    *,
+    explain: bool = True,
 ) -> tuple[RuleResult, ...]:
     """Every row; ``previous`` (by key) defaults to the states stored on the Board."""
     prev = dict(previous) if previous is not None else stored_states(board, rules)
     return tuple(
-        evaluate_rule(r, board, history, now, pivot, prev.get(r.key), min_gap_s) for r in rules
+        evaluate_rule(r, board, history, now, pivot, prev.get(r.key), min_gap_s, explain=explain)
+        for r in rules
     )
 
 
@@ -228,16 +236,20 @@ def _seen(rule: Rule, board: Board) -> bool:
     return any(board.reading(c.id, c.source) is not None for c in rule.conds if c.id != "btc.price")
 
 
-def _check(c: Cond, board: Board, history: History, now: datetime, pivot: float) -> CondCheck:
-    latest = board.reading(c.id, c.source)
-    assert latest is not None
+def _check(
+    c: Cond,
+    latest: Mapping[tuple[str, str], Reading],
+    history: History,
+    now: datetime,
+    pivot: float,
+) -> CondCheck:
     # Far enough back to see the run start (for "since") when judged afresh, not the whole table.
     if c.hold_n:
         lookback = c.max_gap_s * (c.hold_n + 1)
     else:
         lookback = max(2 * c.hold_s, 86_400.0) + c.max_gap_s
     series = history.series(c.id, c.source, since=now - timedelta(seconds=lookback))
-    o = latest.observation
+    o = latest[(c.id, c.source)].observation
     if not series or series[-1][0] < o.observed_at:
         series = [*series, (o.observed_at, o.value)]
     return check(c, series, pivot if c.threshold is None else c.threshold, now)
