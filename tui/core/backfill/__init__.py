@@ -5,7 +5,9 @@ days`` (skipping what its backfill mark says is loaded), fetched one page at a t
 through :class:`~tui.core.http.HttpClient` (spacing per source, a rate limit waited out on the
 clock), and each page is written as it arrives (``Store.write_backfill``: marked, never over a
 live row) before the mark moves: a kill loses at most one page, a rerun asks for nothing twice,
-and a second run adds no rows.
+and a second run adds no rows. Then the derive step (:mod:`tui.core.backfill.derived`) forms the
+readings the checklist reads (consensus price, hashprice, OI-weighted funding, ...) at every
+day's close of the range with the engine's analytics; it adds nothing twice either.
 """
 
 from __future__ import annotations
@@ -19,7 +21,8 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from tui.core.backfill import binance, candles, deribit, flows, macro, mining
+from tui.core.backfill import binance, candles, coinmetrics, deribit, derived, flows, macro, mining
+from tui.core.backfill.derived import DeriveReport
 from tui.core.backfill.series import (
     DAY,
     Covered,
@@ -46,8 +49,11 @@ SERIES: Final[tuple[Series, ...]] = (
     *binance.SERIES,
     *flows.SERIES,
     *mining.SERIES,
+    *coinmetrics.SERIES,
     *macro.SERIES,
 )
+#: How the progress line names the derive step.
+DERIVE_TITLE: Final = "deriving daily readings"
 #: The longest backfill the command accepts (Yahoo's ``10y`` range; beyond it ``max``).
 MAX_DAYS: Final = 3650
 #: A rate limit longer than this is not waited out: the series fails with a hint to rerun.
@@ -79,7 +85,6 @@ NOT_LOADED: Final = {
     "bybit": "no history loader yet (funding and OI history exist: /v5/market/funding/history)",
     "okx": "no history loader yet (funding history covers 3 months; liquidations none)",
     "glassnode": "needs a key; no history loader yet",
-    "coinmetrics": "no history loader yet (the live source pages its own recent days)",
     "stooq": "history CSV (/q/d/l/) serves an anti-bot page since Jul 2026 (SOURCES.md §13)",
 }
 
@@ -116,6 +121,8 @@ class BackfillReport:
     """One line per family of readings without free history."""
     notice: str | None = None
     """Set when nothing could be loaded at all (a read-only store)."""
+    derived: DeriveReport | None = None
+    """What the derive step formed from the history (``None``: not run)."""
 
     @property
     def requests(self) -> int:
@@ -210,6 +217,7 @@ async def backfill(
     progress: Callable[[Progress], None] = lambda _: None,
     http_settings: HttpSettings | None = None,
     series: Sequence[Series] = SERIES,
+    derive_readings: bool = True,
 ) -> BackfillReport:
     """Load ``days`` completed days of history from every enabled source into ``store``.
 
@@ -226,6 +234,8 @@ async def backfill(
         progress: called after every request and when each series ends.
         http_settings: timeouts and retries (defaults otherwise).
         series: the series to load (all by default).
+        derive_readings: then run the derive step (:func:`tui.core.backfill.derived.derive`)
+            over the whole range, whether or not anything new was fetched.
 
     Raises:
         ValueError: ``days`` outside 1..:data:`MAX_DAYS`.
@@ -248,7 +258,11 @@ async def backfill(
             *(_run_host(group, http, store, clock, tally, progress) for group in groups.values())
         )
     results = tuple(tally.results[p.series.key] for p in plans)
-    return BackfillReport(days, *want, results, tuple(skipped), no_history)
+    found = None
+    if derive_readings:
+        progress(Progress(DERIVE_TITLE, tally.done, tally.planned, tally.rows))
+        found = derived.derive(store, settings, *want)
+    return BackfillReport(days, *want, results, tuple(skipped), no_history, derived=found)
 
 
 def _plans(

@@ -133,7 +133,8 @@ def series_line(r: SeriesResult) -> str:
 
 
 def write_report(report: BackfillReport, out: TextIO) -> None:
-    """The run's totals, then failures, readings without history and skipped sources."""
+    """The run's totals, then failures, the derived readings (from which day each starts, and
+    what limits it), readings without history and skipped sources."""
     out.write(
         f"backfill {report.days} days ({report.first}..{report.last}): "
         f"{report.requests} requests, +{report.rows_added:,} rows (marked as backfilled)\n"
@@ -144,6 +145,11 @@ def write_report(report: BackfillReport, out: TextIO) -> None:
         out.write("failed (rerun to resume):\n")
         for f in report.failures:
             out.write(f"  {f.key}: {f.failure}\n")
+    if report.derived is not None:
+        d = report.derived
+        out.write(f"derived at each day's close: +{d.rows_added:,} rows (marked as backfilled)\n")
+        for line in d.lines():
+            out.write(f"  {line}\n")
     for line in report.no_history:
         out.write(f"{line}\n")
     for name, reason in report.skipped:
