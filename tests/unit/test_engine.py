@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import statistics
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -12,8 +14,9 @@ import httpx
 import pytest
 
 from tests.conftest import body
+from tests.faults.bodies import ok_bodies
 from tui.core import config
-from tui.core.clock import FixedClock
+from tui.core.clock import FixedClock, ReplayClock
 from tui.core.engine import Engine
 from tui.core.errors import ParseError
 from tui.core.http import HttpSettings
@@ -290,3 +293,42 @@ def test_every_registered_endpoint_parser_is_pure_and_typed() -> None:
             assert isinstance(ep, Endpoint)
             with pytest.raises(ParseError):
                 ep.parse({}, NOW)
+
+
+@pytest.mark.parametrize(
+    ("configured", "ticker_every", "candles_every"), [(5.0, 5, 300), (400.0, 400, 400)]
+)
+async def test_a_configured_interval_paces_the_main_endpoints_and_bounds_the_slower(
+    configured: float, ticker_every: int, candles_every: int
+) -> None:
+    # A clock 200x real time: the engine's loops sleep on it side by side, as they do live.
+    clock = ReplayClock(NOW, speed=200.0)
+    asked: dict[str, list[float]] = {}
+    enough = asyncio.Event()
+    candles = ok_bodies(registry.by_name("coinbase"), NOW)["candles"]  # real rows, daily times
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        at = (clock.now() - NOW).total_seconds()
+        asked.setdefault(request.url.path, []).append(at)
+        if at >= 2 * candles_every + 50:  # simulated seconds: both asked at least three times
+            enough.set()
+        if request.url.path.endswith("/candles"):
+            return httpx.Response(200, content=candles)
+        return handler_for(real_bodies(clock.now(), PRICES))(request)  # type: ignore[return-value]
+
+    settings = config.Settings(sources={"coinbase": config.SourceSettings(interval=configured)})
+    engine = make_engine(handle, settings=settings, sources=[registry.by_name("coinbase")])
+    engine.clock = clock
+    task = asyncio.create_task(engine.run(lambda update: None))
+    await asyncio.wait_for(enough.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    ticker_gaps = [b - a for a, b in itertools.pairwise(asked["/products/BTC-USD/ticker"])]
+    candle_gaps = [b - a for a, b in itertools.pairwise(asked["/products/BTC-USD/candles"])]
+    # A poll is never early (the next is due an interval after the last answer); a busy machine
+    # only makes it late, so the median says which interval applied.
+    for gaps, every in ((ticker_gaps, ticker_every), (candle_gaps, candles_every)):
+        assert len(gaps) >= 2
+        assert min(gaps) >= every - 0.5, gaps
+        assert statistics.median(gaps) < every * 1.4, gaps

@@ -336,6 +336,15 @@ class Engine:
             # Every loop sleeping now sees it within this tick; then it is spent.
             asyncio.get_running_loop().call_soon(self._wake.clear)
 
+    def _interval(self, state: _SourceState, ep: Endpoint) -> float:
+        """Seconds until ``ep`` is due again. The source's main endpoints (those at the spec's
+        own interval) follow ``[sources.<name>] interval``; slower ones keep their pace, and are
+        never asked more often than the configured interval."""
+        own = ep.interval_s
+        if own is None or own == state.spec.interval_s:
+            return state.interval_s
+        return max(self._paced(own), state.interval_s)
+
     def _paced(self, interval_s: float) -> float:
         """An interval in a fast replay: never under the floor, and slower series a little
         slower still (up to 4x the floor), so a demo's CPU goes to what moves fastest."""
@@ -372,7 +381,7 @@ class Engine:
         for ep in endpoints:
             observations, missing = await self._fetch(state, ep)
             ep_state = state.endpoints[ep.key]
-            interval = self._paced(ep.interval_s) if ep.interval_s else state.interval_s
+            interval = self._interval(state, ep)
             if missing is not None and missing.reason in _BACK_OFF:
                 # Back off while the failure holds; the first answer resets it.
                 longer = interval * 2 ** min(ep_state.failures, 16)
