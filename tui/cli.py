@@ -104,10 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         "backfill",
         help="load each free source's daily history into the history (resumable)",
         description="Loads the daily history each free source publishes (candles, funding, DVOL, "
-        "Binance OI for 30 days, the whole Farside table, mempool hashrate and rewards, macro "
-        "closes), marked as backfilled; a rerun resumes and adds nothing twice. Needs the "
-        "history's writer lock (close the dashboard and the recorder first). Exit codes: 0 done, "
-        "1 some series failed (listed: rerun to resume) or the history cannot be written, 2 usage.",
+        "Binance OI for 30 days, the whole Farside table, mempool hashrate and rewards, Coin "
+        "Metrics' on-chain proxy, macro closes), marked as backfilled, then derives the "
+        "checklist's readings at each day's close; a rerun resumes and adds nothing twice. "
+        "Needs the history's writer lock (close the dashboard and the recorder first). "
+        "Exit codes: 0 done, 1 some series failed (listed: rerun to resume) or the history "
+        "cannot be written, 2 usage.",
     )
     bf.add_argument(
         "--days",
