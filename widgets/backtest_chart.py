@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from widgets.literal import literal
-from widgets.plotext_chart import PLOTEXT, PlotColour, PlotextChart, new_figure
+from widgets.plotext_chart import PlotColour, PlotextChart, new_figure
 from widgets.series_chart import fit_ticks
 
 if TYPE_CHECKING:
@@ -63,19 +63,13 @@ class BacktestChart(PlotextChart):
             return literal("judging every day close…", "dim")
         if not data.points:
             return Content("\n").join([legend(data, note=False), literal(data.note, "dim")])
-        title = legend(data)
-        plotext = PLOTEXT.get("plotext")
-        width, height = self.content_size
-        if plotext is None:
-            return title + literal(f" · {self.problem or 'drawing…'}", "dim")
-        if width < 20 or height < 6:
-            return title
         colours = self.theme_colours(COLOUR_VARIABLES)
-        plot = self.plotted(
-            (data, width, height, colours),
-            lambda: self._draw(plotext, data, width, height - 1, colours),
+        return self.titled_plot(
+            legend(data),
+            (data, colours),
+            lambda plt, w, h: self._draw(plt, data, w, h, colours),
+            min_height=6,
         )
-        return Content("\n").join([title, plot])
 
     @staticmethod
     def _draw(

@@ -11,7 +11,7 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from widgets.literal import literal
-from widgets.plotext_chart import PLOTEXT, PlotColour, PlotextChart, new_figure
+from widgets.plotext_chart import PlotColour, PlotextChart, new_figure
 from widgets.series_chart import fit_ticks
 
 if TYPE_CHECKING:
@@ -89,19 +89,13 @@ class MacroChart(PlotextChart):
         )
         if not data.has_points:
             return title
-        plotext = PLOTEXT.get("plotext")
-        width, height = self.content_size
-        if plotext is None:
-            return title + literal(f" · {self.problem or 'drawing…'}", "dim")
-        if width < 20 or height < 5:
-            return title
         colours = self.theme_colours(tuple(t.tone for t in data.traces))
         (base,) = self.theme_colours((BASELINE_TONE,))
-        plot = self.plotted(
-            (data, width, height, colours, base),
-            lambda: self._draw(plotext, data, width, height - 1, colours, base),
+        return self.titled_plot(
+            title,
+            (data, colours, base),
+            lambda plt, w, h: self._draw(plt, data, w, h, colours, base),
         )
-        return Content("\n").join([title, plot])
 
     @staticmethod
     def _draw(

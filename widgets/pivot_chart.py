@@ -10,7 +10,7 @@ from textual.content import Content
 from textual.reactive import reactive
 
 from widgets.literal import literal
-from widgets.plotext_chart import PLOTEXT, PlotColour, PlotextChart, new_figure
+from widgets.plotext_chart import PlotColour, PlotextChart, new_figure
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -90,18 +90,10 @@ class PivotChart(PlotextChart):
         if not data.points:
             return literal(data.note, "dim")
         title = literal(f"{data.range} · {data.note}", "bold")
-        plotext = PLOTEXT.get("plotext")
-        width, height = self.content_size
-        if plotext is None:
-            return title + literal(f" · {self.problem or 'drawing…'}", "dim")
-        if width < 20 or height < 5:
-            return title
         colours = self.theme_colours(COLOUR_VARIABLES)
-        plot = self.plotted(
-            (data, width, height, colours),
-            lambda: self._draw(plotext, data, width, height - 1, colours),
+        return self.titled_plot(
+            title, (data, colours), lambda plt, w, h: self._draw(plt, data, w, h, colours)
         )
-        return Content("\n").join([title, plot])
 
     @staticmethod
     def _draw(

@@ -11,6 +11,8 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.worker import Worker, WorkerState
 
+from widgets.literal import literal
+
 if TYPE_CHECKING:
     from types import ModuleType
 
@@ -103,6 +105,26 @@ class PlotextChart(Widget):
         """The plot colours of these theme variables."""
         variables = self.app.theme_variables
         return tuple(plot_colour(variables.get(name)) for name in names)
+
+    def titled_plot(
+        self,
+        title: Content,
+        key: Hashable,
+        draw: Callable[[ModuleType, int, int], Content],
+        *,
+        min_height: int = 5,
+    ) -> Content:
+        """``title`` over the plot ``draw(plotext, width, height)`` makes, drawn again only when
+        ``key`` or the size changed; the title alone (and why) while plotext loads or the widget
+        is too small to draw in."""
+        plotext = PLOTEXT.get("plotext")
+        width, height = self.content_size
+        if plotext is None:
+            return title + literal(f" · {self.problem or 'drawing…'}", "dim")
+        if width < 20 or height < min_height:
+            return title
+        plot = self.plotted((key, width, height), lambda: draw(plotext, width, height - 1))
+        return Content("\n").join([title, plot])
 
     def plotted(self, key: Hashable, draw: Callable[[], Content]) -> Content:
         """The plot for ``key``, drawn only when ``key`` changed since the last call."""
