@@ -313,7 +313,6 @@ def dvol_body(t: datetime) -> dict[str, Json]:
 def demo_exchanges(t: datetime, price: float) -> list[tuple[str, str, object]]:
     """The Deribit exchanges due at ``t``: futures every 5 minutes, options every 30 minutes."""
     out: list[tuple[str, str, object]] = [
-        ("deribit_futures", "perp", perp_body(t, price)),
         ("deribit_futures", "futures", futures_body(t, price)),
     ]
     if (t - datetime(2026, 2, 5, tzinfo=UTC)) % CHAIN_EVERY == timedelta(0):

@@ -141,7 +141,6 @@ def ok_bodies(spec: SourceSpec, now: datetime = MOMENT) -> dict[str, bytes]:
         },
         "deribit": lambda: {"index": _deribit("index_price_result.json")},
         "deribit_futures": lambda: {
-            "perp": body("deribit", "ticker_btc_perpetual.json"),
             "futures": _deribit("book_summary_future_result.json"),
         },
         "binance": lambda: {

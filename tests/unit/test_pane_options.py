@@ -155,7 +155,7 @@ def test_demo_options_every_half_hour(minute: int) -> None:
 
     t = datetime(2026, 2, 5, 10, minute, tzinfo=UTC)
     keys = [(s, k) for s, k, _ in demo_deribit.demo_exchanges(t, 71_000.0)]
-    due = [("deribit_futures", "perp"), ("deribit_futures", "futures")]
+    due = [("deribit_futures", "futures")]
     if minute % 30 == 0:
         due += [(SRC, "chain"), (SRC, "dvol")]
     assert keys == due

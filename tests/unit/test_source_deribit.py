@@ -127,44 +127,56 @@ def futures_in_real_envelope() -> dict[str, Json]:
     }
 
 
-def test_perp_funding_in_percent_per_8h() -> None:
-    [obs] = deribit.parse_perp(load("ticker_btc_perpetual.json"), FETCHED)
-    # funding_8h 8.131e-5 is a fraction per 8h: 0.008131 % per 8h.
+def funding_of(doc: dict[str, Json]) -> Observation:
+    [obs] = [o for o in deribit.parse_futures(doc, FETCHED) if o.id == "funding.deribit"]
+    return obs
+
+
+def with_perp(change: dict[str, Json]) -> dict[str, Json]:
+    """The real futures summary with the BTC-PERPETUAL row changed."""
+    doc = futures_in_real_envelope()
+    rows = doc["result"]
+    assert isinstance(rows, list)
+    doc["result"] = [
+        {**r, **change} if isinstance(r, dict) and r["instrument_name"] == "BTC-PERPETUAL" else r
+        for r in rows
+    ]
+    return doc
+
+
+def test_perp_funding_from_the_summary_in_percent_per_8h() -> None:
+    obs = funding_of(futures_in_real_envelope())
+    # The perpetual's funding_8h 1.583e-05 is a fraction per 8h: 0.001583 % per 8h.
     assert (obs.id, obs.unit, obs.source) == ("funding.deribit", "% per 8h", "deribit_futures")
-    assert obs.value == pytest.approx(0.008131)
-    # result.timestamp 1736124757223 ms.
-    assert obs.observed_at == datetime(2025, 1, 6, 0, 52, 37, 223000, tzinfo=UTC)
+    assert obs.value == pytest.approx(0.001583)
+    # Its row's creation_timestamp 1789939036004 ms.
+    assert obs.observed_at == datetime.fromtimestamp(1789939036.004, UTC)
 
 
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"instrument_name": "BTC-27FEB26"}, "expected the BTC-PERPETUAL ticker"),
         ({"funding_8h": 0.06}, "funding_8h: 0.06 outside"),
-        ({"funding_8h": None}, "funding_8h: expected a number, got null"),
-        ({"timestamp": "soon"}, "result.timestamp"),
+        ({"funding_8h": "soon"}, "funding_8h"),
+        ({"creation_timestamp": "soon"}, "creation_timestamp"),
     ],
 )
-def test_perp_refuses_odd_bodies(change: dict[str, Json], message: str) -> None:
-    doc = load("ticker_btc_perpetual.json")
-    result = doc["result"]
-    assert isinstance(result, dict)
-    doc["result"] = {**result, **change}
+def test_perp_funding_refuses_odd_values(change: dict[str, Json], message: str) -> None:
     with pytest.raises(ParseError, match=message):
-        deribit.parse_perp(doc, FETCHED)
+        deribit.parse_futures(with_perp(change), FETCHED)
+
+
+def test_a_perpetual_without_funding_still_gives_the_open_interest() -> None:
+    [obs] = deribit.parse_futures(with_perp({"funding_8h": None}), FETCHED)
+    assert obs.id == "oi.futures.deribit"
 
 
 def test_negative_funding_stays_negative() -> None:
-    doc = load("ticker_btc_perpetual.json")
-    result = doc["result"]
-    assert isinstance(result, dict)
-    doc["result"] = {**result, "funding_8h": -1.2e-4}
-    [obs] = deribit.parse_perp(doc, FETCHED)
-    assert obs.value == pytest.approx(-0.012)
+    assert funding_of(with_perp({"funding_8h": -1.2e-4})).value == pytest.approx(-0.012)
 
 
 def test_futures_open_interest_is_the_usd_sum() -> None:
-    [obs] = deribit.parse_futures(futures_in_real_envelope(), FETCHED)
+    [obs, _funding] = deribit.parse_futures(futures_in_real_envelope(), FETCHED)
     # 13 inverse rows incl. BTC-PERPETUAL (787,799,210): $1,698,036,020.
     assert (obs.id, obs.unit, obs.source) == ("oi.futures.deribit", "USD", "deribit_futures")
     assert obs.value == 1_698_036_020
@@ -180,7 +192,7 @@ def test_futures_leave_out_rows_not_in_usd() -> None:
     # Test-made: the perpetual's row as a linear contract, whose OI would be in BTC.
     linear = {**perp, "instrument_name": "BTC_USDC-PERPETUAL", "quote_currency": "USDC"}
     doc["result"] = [*rows, linear]
-    [obs] = deribit.parse_futures(doc, FETCHED)
+    [obs, _funding] = deribit.parse_futures(doc, FETCHED)
     assert obs.value == 1_698_036_020
 
 
@@ -199,7 +211,7 @@ def test_futures_refuse_odd_results(result: Json, message: str) -> None:
         deribit.parse_futures({**futures_in_real_envelope(), "result": result}, FETCHED)
 
 
-@pytest.mark.parametrize("parse", [deribit.parse_perp, deribit.parse_futures, deribit.parse_dvol])
+@pytest.mark.parametrize("parse", [deribit.parse_futures, deribit.parse_dvol])
 def test_error_envelopes_of_every_parser(parse: Parser) -> None:
     with pytest.raises(ParseError, match="13009 invalid_token"):
         parse(load("deribit_error.json"), FETCHED)
@@ -365,8 +377,8 @@ def test_futures_spec() -> None:
     spec = deribit.FUTURES_SPEC
     assert (spec.name, spec.bucket, spec.interval_s) == ("deribit_futures", "derivatives", 60.0)
     urls = {ep.key: ep.url(spec.base_url) for ep in spec.endpoints}
+    # One request for funding and OI: the perpetual's row carries funding_8h.
     assert urls == {
-        "perp": "https://www.deribit.com/api/v2/public/ticker?instrument_name=BTC-PERPETUAL",
         "futures": "https://www.deribit.com/api/v2/public/get_book_summary_by_currency"
         "?currency=BTC&kind=future",
     }
@@ -412,13 +424,11 @@ JSON = st.recursive(
 )
 
 PARSERS: list[Parser] = [
-    deribit.parse_perp,
     deribit.parse_futures,
     deribit.parse_chain,
     deribit.parse_dvol,
 ]
 REAL_BODIES = [
-    ("ticker_btc_perpetual.json", deribit.parse_perp),
     ("book_summary_option_trimmed.json", deribit.parse_chain),
     ("index_price_btcdvol.json", deribit.parse_dvol),
 ]

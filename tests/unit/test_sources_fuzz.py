@@ -43,7 +43,6 @@ REAL: dict[tuple[str, str], tuple[str, ...]] = {
         "indicators_cdd90_age_adjusted_docs.json",
         "entities_active_count_docs.json",
     ),
-    ("deribit_futures", "perp"): ("ticker_btc_perpetual.json", "deribit_error.json"),
     ("deribit_futures", "futures"): ("book_summary_future_result.json", "deribit_error.json"),
     ("deribit_options", "chain"): ("book_summary_option_trimmed.json", "deribit_error.json"),
     ("deribit_options", "dvol"): ("index_price_btcdvol.json", "deribit_error.json"),

@@ -107,30 +107,10 @@ def _rows_time(rows: list[Json], body: Json, fetched_at: datetime) -> datetime:
     return _observed_at(body, fetched_at)
 
 
-def parse_perp(body: Json, fetched_at: datetime) -> list[Observation]:
-    """``funding.deribit`` (% per 8h) from ``public/ticker?instrument_name=BTC-PERPETUAL``.
-
-    ``funding_8h`` is the fraction paid over the last 8 hours (docs.deribit.com, public/ticker:
-    "Funding 8h (perpetual only)"); Deribit's interval is already 8h, so % per 8h = × 100
-    (SOURCES.md §0). ``current_funding`` is often exactly 0 between settlements and is not used.
-    Observed at ``result.timestamp`` (ms).
-    """
-    _check_envelope(body)
-    name = field(body, "result", "instrument_name")
-    if name != "BTC-PERPETUAL":
-        raise ParseError(f"expected the BTC-PERPETUAL ticker, got {str(name)[:30]!r}")
-    rate = number(
-        field(body, "result", "funding_8h"),
-        what="result.funding_8h",
-        lo=-_FUNDING_LIMIT,
-        hi=_FUNDING_LIMIT,
-    )
-    at = timestamp(field(body, "result", "timestamp"), what="result.timestamp")
-    return [Observation("funding.deribit", rate * 100.0, "% per 8h", FUTURES, at)]
-
-
 def parse_futures(body: Json, fetched_at: datetime) -> list[Observation]:
-    """``oi.futures.deribit`` (USD) from ``get_book_summary_by_currency?currency=BTC&kind=future``.
+    """``oi.futures.deribit`` (USD) and ``funding.deribit`` (% per 8h) from
+    ``get_book_summary_by_currency?currency=BTC&kind=future``: one request for both (SOURCES.md
+    §14 counts the futures summary alone for Deribit's funding and OI).
 
     The sum of ``open_interest`` over the BTC inverse futures, the perpetual included. Those rows
     are already in USD: "For perpetual and inverse futures the amount is in USD units. For options
@@ -138,8 +118,15 @@ def parse_futures(body: Json, fetched_at: datetime) -> list[Observation]:
     public/get_book_summary_by_currency, ``open_interest``). So the sum needs no price; rows that
     are not USD-quoted inverse ``BTC-`` futures (a linear future, in BTC) are left out rather than
     mixed in. Observed at the rows' ``creation_timestamp``.
+
+    The perpetual's row carries ``funding_8h``, the fraction paid over the last 8 hours (the same
+    field as ``public/ticker``: "Funding 8h (perpetual only)"); Deribit's interval is already 8h,
+    so % per 8h = × 100 (SOURCES.md §0). A perpetual row without it gives no funding reading; a
+    broken one is a ParseError. ``current_funding`` is often exactly 0 between settlements and is
+    not used.
     """
     rows = _result_list(body)
+    out: list[Observation] = []
     total, counted = 0.0, 0
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
@@ -153,9 +140,15 @@ def parse_futures(body: Json, fetched_at: datetime) -> list[Observation]:
             field(row, "open_interest"), what=f"{name} open_interest", lo=0, hi=_OI_LIMIT
         )
         counted += 1
+        if name == "BTC-PERPETUAL" and row.get("funding_8h") is not None:
+            rate = number(
+                row["funding_8h"], what=f"{name} funding_8h", lo=-_FUNDING_LIMIT, hi=_FUNDING_LIMIT
+            )
+            at = timestamp(field(row, "creation_timestamp"), what=f"{name} creation_timestamp")
+            out.append(Observation("funding.deribit", rate * 100.0, "% per 8h", FUTURES, at))
     if not counted:
         raise ParseError("no BTC inverse futures in 'result'")
-    return [usd("oi.futures.deribit", total, FUTURES, _rows_time(rows, body, fetched_at))]
+    return [usd("oi.futures.deribit", total, FUTURES, _rows_time(rows, body, fetched_at)), *out]
 
 
 # --- the option chain and DVOL ---------------------------------------------------------------
@@ -346,12 +339,6 @@ FUTURES_SPEC: Final = SourceSpec(
     bucket="derivatives",
     base_url="https://www.deribit.com/api/v2",
     endpoints=(
-        Endpoint(
-            "perp",
-            "/public/ticker",
-            parse_perp,
-            params={"instrument_name": "BTC-PERPETUAL"},
-        ),
         Endpoint(
             "futures",
             "/public/get_book_summary_by_currency",
