@@ -330,7 +330,8 @@ def _sources(settings: Settings) -> int:
         every = conf.interval or spec.interval_s
         print(f"{spec.name:<16} {spec.bucket:<12} {state:<9} every {every:g}s  {base}")
         for ep in spec.endpoints:
-            print(f"  {ep.key:<15} every {(ep.interval_s or every):g}s  {ep.url(base)}")
+            standby = f"  (only while {'/'.join(ep.fallback_for)} fails)" if ep.fallback_for else ""
+            print(f"  {ep.key:<15} every {(ep.interval_s or every):g}s  {ep.url(base)}{standby}")
     return 0
 
 

@@ -9,6 +9,7 @@ import statistics
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -332,3 +333,31 @@ async def test_a_configured_interval_paces_the_main_endpoints_and_bounds_the_slo
         assert len(gaps) >= 2
         assert min(gaps) >= every - 0.5, gaps
         assert statistics.median(gaps) < every * 1.4, gaps
+
+
+@pytest.mark.parametrize("kraken_ohlc_fails", [False, True])
+async def test_the_daily_candles_of_coinbase_and_bitstamp_stand_by_while_kraken_ohlc_answers(
+    kraken_ohlc_fails: bool,
+) -> None:
+    spot = [s for s in registry.ALL if s.bucket == "price"]
+    paths = {
+        spec.name: {ep.key: urlsplit(ep.url(spec.base_url)).path for ep in spec.endpoints}
+        for spec in spot
+    }
+    bodies = real_bodies(NOW, PRICES)
+    for spec in spot:
+        for key, data in ok_bodies(spec, NOW).items():
+            bodies.setdefault(paths[spec.name][key], data)
+    if kraken_ohlc_fails:
+        del bodies[paths["kraken"]["ohlc"]]  # a 404
+    seen: list[str] = []
+    engine = make_engine(handler_for(bodies, seen), sources=spot)
+    board = await engine.poll_once()
+    await engine.aclose()
+    fallbacks = {paths["coinbase"]["candles"], paths["bitstamp"]["ohlc"]}
+    assert (fallbacks <= set(seen)) is kraken_ohlc_fails
+    assert paths["kraken"]["ohlc"] in seen
+    # Either way the day's closes are there: Kraken's, or the fallbacks' when Kraken failed.
+    venues = {"coinbase", "bitstamp"} if kraken_ohlc_fails else {"kraken"}
+    for venue in venues:
+        assert board.reading(f"btc.day.close.{venue}", venue) is not None

@@ -263,13 +263,15 @@ class Engine:
         end = asyncio.get_running_loop().time() + deadline_s
         # Primaries first; then the fallbacks of those that failed (the others stand by).
         primaries = {n: s for n, s in self._states.items() if s.spec.fallback_for is None}
-        await self._poll_all(primaries, end, deadline_s, publish)
+        await self._poll_all(primaries, end, deadline_s, publish, primary=True)
         fallbacks = {
             n: s
             for n, s in self._states.items()
             if s.spec.fallback_for is not None and not self._standing_by(s, publish)
         }
         await self._poll_all(fallbacks, end, deadline_s, publish)
+        # Fallback endpoints of the primaries' sources whose own primary failed.
+        await self._poll_all(primaries, end, deadline_s, publish, primary=False)
         await self._derive(publish)
         await self._judge(publish, force=True)
         return self._board
@@ -280,10 +282,24 @@ class Engine:
         end: float,
         deadline_s: float,
         publish: Publish | None,
+        *,
+        primary: bool | None = None,
     ) -> None:
+        """Poll ``states`` concurrently: every endpoint (``primary`` None), the endpoints that
+        are no fallback (True), or the fallback endpoints whose primary failed (False)."""
+
+        def wanted(ep: Endpoint) -> bool:
+            if primary is None:
+                return True
+            if primary:
+                return ep.fallback_for is None
+            return ep.fallback_for is not None and not self._endpoint_stands_by(ep)
+
+        jobs = {n: [ep for ep in s.spec.endpoints if wanted(ep)] for n, s in states.items()}
         tasks = {
-            name: asyncio.create_task(self._poll(state, list(state.spec.endpoints), publish))
-            for name, state in states.items()
+            name: asyncio.create_task(self._poll(states[name], eps, publish))
+            for name, eps in jobs.items()
+            if eps
         }
         if not tasks:
             return
@@ -315,6 +331,12 @@ class Engine:
                 await self._sleep(state.interval_s)
                 continue
             due = [ep for ep in state.spec.endpoints if state.endpoints[ep.key].next_due <= now]
+            for ep in [ep for ep in due if self._endpoint_stands_by(ep)]:
+                # Its primary answers: look again after an interval.
+                due.remove(ep)
+                state.endpoints[ep.key].next_due = now + timedelta(
+                    seconds=self._interval(state, ep)
+                )
             if due:
                 await self._poll(state, due, publish)
             next_due = min(e.next_due for e in state.endpoints.values())
@@ -335,6 +357,16 @@ class Engine:
         if self._wake.is_set():
             # Every loop sleeping now sees it within this tick; then it is spent.
             asyncio.get_running_loop().call_soon(self._wake.clear)
+
+    def _endpoint_stands_by(self, ep: Endpoint) -> bool:
+        """True for a fallback endpoint whose primary is polled and has not failed (yet)."""
+        if ep.fallback_for is None:
+            return False
+        source, key = ep.fallback_for
+        primary = self._states.get(source)
+        if primary is None or key not in primary.endpoints:
+            return False  # its primary is disabled (or unknown): this one serves
+        return primary.endpoints[key].missing is None
 
     def _interval(self, state: _SourceState, ep: Endpoint) -> float:
         """Seconds until ``ep`` is due again. The source's main endpoints (those at the spec's

@@ -60,6 +60,8 @@ SPEC: Final = SourceSpec(
             parse_ohlc,
             params={"step": "86400", "limit": "30"},
             interval_s=300.0,
+            # Kraken's OHLC is the daily history's primary (SOURCES.md §16).
+            fallback_for=("kraken", "ohlc"),
         ),
     ),
     interval_s=15.0,

@@ -51,6 +51,9 @@ class Endpoint:
     """``json``: the parser gets the decoded document; ``text``: the body as ``str``."""
     parse_with: ContextParser | None = None
     """Set when the parser needs user settings; ``parse`` then uses the defaults."""
+    fallback_for: tuple[str, str] | None = None
+    """``(source, endpoint key)`` of the endpoint this one stands in for: asked only while that one
+    fails (or its source is disabled), as SOURCES.md §16 pairs a primary with its fallbacks."""
 
     def read(self, body: Json, fetched_at: datetime, context: ParseContext) -> list[Observation]:
         """Parse ``body`` with ``context`` when this endpoint's parser uses it."""
