@@ -70,7 +70,7 @@ def test_negative_funding_reads_bearish_with_its_glyph_and_venues() -> None:
     r = view(board(*venues(-0.0062)), SETTINGS).rows[0]
     assert (r.value, r.tone, r.glyph) == ("-0.0062 %/8h", "bearish", "▼")
     assert r.detail == "OI-weighted · 4 venues: deribit, binance, bybit, okx"
-    assert r.age == "12s"
+    assert r.age == "<1m"  # a fresh age in whole minutes: the pane is not redrawn for seconds
     hours = row(view(board(*venues(-0.0062)), SETTINGS).rows, "positive for")
     assert (hours.value, hours.tone) == ("0.0 h", "bearish")
 
@@ -202,3 +202,17 @@ def test_the_demo_day_of_5_feb_reads_bearish_with_long_liquidations() -> None:
     assert shorts is not None
     assert longs.observation.value > 5 * shorts.observation.value
     assert row(rows, "liq 24h").detail.startswith("OKX only")
+
+
+def test_a_pane_age_moves_in_whole_minutes_and_a_stale_one_says_so() -> None:
+    from tui.core.model import Observation, Reading
+    from tui.core.panes import age_text
+
+    at = datetime(2026, 2, 6, 15, 0, tzinfo=UTC)
+    obs = Observation("funding.okx", 0.01, "% per 8h", "okx", at)
+
+    def age(seconds: float, stale: bool = False) -> str:
+        return age_text(Reading(obs, age_s=seconds, stale=stale))
+
+    assert [age(0), age(59.9), age(60), age(3599), age(7200)] == ["<1m", "<1m", "1m", "59m", "2h"]
+    assert age(30, stale=True) == "stale 30s"

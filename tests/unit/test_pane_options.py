@@ -66,7 +66,7 @@ def test_the_articles_reading() -> None:
     assert r["puts 50–60k"].value == "20,060 BTC"
     assert r["puts 50–60k"].detail == "61% of puts ≤45d"
     assert r["RR25 30d"].tone == "bearish"
-    assert (r["DVOL"].value, r["DVOL"].age) == ("62.7 vol pts", "30s")
+    assert (r["DVOL"].value, r["DVOL"].age) == ("62.7 vol pts", "<1m")
     assert "25Δ" in view.note
 
 

@@ -54,7 +54,15 @@ def sign_glyph(value: float) -> str:
 
 
 def age_text(r: Reading) -> str:
-    """``12s``, or ``stale 7m`` for a stale reading."""
+    """``<1m``, ``7m``, or ``stale 7m`` for a stale reading.
+
+    A fresh reading under a minute old says ``<1m``, not its seconds: a pane whose readings did not
+    change is then not drawn again at every paint just for its ages (live, the spot venues bring a
+    paint every 15 s; the other buckets change every minute or slower). The price pane and the
+    drill-down keep the seconds.
+    """
+    if not r.stale and r.age_s < 60:
+        return "<1m"
     return ("stale " if r.stale else "") + format_age(r.age_s)
 
 
