@@ -26,6 +26,8 @@ CHART_EVERY_S: Final[dict[Mode, float]] = {"live": 60.0, "demo": 15.0, "replay":
 #: round. A 960× demo would repaint all the time. A paint of the whole dashboard costs ~50 ms of
 #: the UI thread at 120×40 (idle budgets: 2 % of a core for the demo, 0.5 % live).
 PAINT_EVERY_S: Final[dict[Mode, float]] = {"live": 1.0, "demo": 5.0, "replay": 5.0}
+#: After a quiet spell, how long an update waits for the rest of its burst before it is painted.
+GATHER_S: Final[dict[Mode, float]] = {"live": 0.3, "demo": 0.0, "replay": 0.0}
 
 
 class Painting(AppHost):
@@ -48,12 +50,13 @@ class Painting(AppHost):
         first_price = (
             not self._shown_price and board is not None and board.reading("btc.price") is not None
         )
-        if wait <= 0 or first_price:
+        if first_price:
             self._paint()
         elif not self._paint_due:
-            # A burst of updates becomes one paint: the newest Board, shortly.
+            # A burst of updates becomes one paint: the newest Board, shortly (live, the polls of
+            # one interval come due together, and their answers within a moment of each other).
             self._paint_due = True
-            self.set_timer(wait, self._paint)
+            self.set_timer(max(wait, GATHER_S[self.session.mode]), self._paint)
 
     def _paint(self, *, force_chart: bool = False) -> None:
         self._paint_due = False

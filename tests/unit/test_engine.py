@@ -327,12 +327,12 @@ async def test_a_configured_interval_paces_the_main_endpoints_and_bounds_the_slo
         await task
     ticker_gaps = [b - a for a, b in itertools.pairwise(asked["/products/BTC-USD/ticker"])]
     candle_gaps = [b - a for a, b in itertools.pairwise(asked["/products/BTC-USD/candles"])]
-    # A poll is never early (the next is due an interval after the last answer); a busy machine
-    # only makes it late, so the median says which interval applied.
+    # Polls fall on a grid of the interval (never closer than half of one); a busy machine makes
+    # a poll late, so the median says which interval applied.
     for gaps, every in ((ticker_gaps, ticker_every), (candle_gaps, candles_every)):
         assert len(gaps) >= 2
-        assert min(gaps) >= every - 0.5, gaps
-        assert statistics.median(gaps) < every * 1.4, gaps
+        assert min(gaps) >= every * 0.5, gaps
+        assert abs(statistics.median(gaps) - every) < every * 0.3, gaps
 
 
 @pytest.mark.parametrize("kraken_ohlc_fails", [False, True])
@@ -361,3 +361,16 @@ async def test_the_daily_candles_of_coinbase_and_bitstamp_stand_by_while_kraken_
     venues = {"coinbase", "bitstamp"} if kraken_ohlc_fails else {"kraken"}
     for venue in venues:
         assert board.reading(f"btc.day.close.{venue}", venue) is not None
+
+
+def test_polls_of_one_interval_come_due_together_on_a_grid() -> None:
+    from tui.core.engine import _on_grid
+
+    t = datetime(2026, 2, 6, 15, 0, 3, 400000, tzinfo=UTC)  # a poll answered at :03.4
+    assert _on_grid(t, 15.0) == datetime(2026, 2, 6, 15, 0, 15, tzinfo=UTC)
+    # Just before a grid point: the one after it, never a poll 0.2 s later.
+    assert _on_grid(t.replace(second=14, microsecond=800000), 15.0) == t.replace(
+        second=30, microsecond=0
+    )
+    # Two sources answering a moment apart are next due at the same instant.
+    assert _on_grid(t, 60.0) == _on_grid(t + timedelta(seconds=2), 60.0)

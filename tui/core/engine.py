@@ -69,6 +69,8 @@ _HOST_DOWN: Final = frozenset(
 RULES_EVERY_S: Final = 30.0
 #: In a fast replay the slowest series poll at most this many times the floor apart.
 MAX_STRETCH: Final = 4.0
+#: Live, how long derived metrics wait after a first fresh answer for the rest of its burst.
+DERIVE_GATHER_S: Final = 0.25
 #: How often the engine applies the store's retention while running.
 RETENTION_EVERY_S: Final = 3600.0
 #: A failure that holds is asked about less and less often: 1x, 2x, 4x ... the interval, up to
@@ -421,7 +423,7 @@ class Engine:
                 ep_state.failures += 1
             else:
                 ep_state.failures = 0
-            ep_state.next_due = self.clock.now() + timedelta(seconds=interval)
+            ep_state.next_due = _on_grid(self.clock.now(), interval)
             block = state.spec.blocked_backoff_s
             backoff = max(block, self._floor) if block else 0.0
             if missing is not None and missing.reason is Status.BLOCKED and backoff > 0:
@@ -448,6 +450,9 @@ class Engine:
         """Whenever sources bring new readings: their derived metrics, then the checklist."""
         while True:
             await self._fresh_event.wait()
+            if self.mode == "live":
+                # The polls of one interval come due together: derive once for the burst.
+                await asyncio.sleep(DERIVE_GATHER_S)
             self._fresh_event.clear()
             await self._derive(publish)
             await self._judge(publish)
@@ -683,3 +688,16 @@ def _store_words(e: StoreError) -> str:
     if isinstance(cause, sqlite3.Error) and cause.sqlite_errorcode == sqlite3.SQLITE_FULL:
         return "history disk full: readings are shown but no longer saved"
     return f"history not saved: {e}"
+
+
+def _on_grid(now: datetime, interval_s: float) -> datetime:
+    """When an endpoint polled at ``now`` is next due: the first multiple of ``interval_s`` since
+    the epoch that is at least half an interval away.
+
+    Endpoints of one interval then come due together (every 15 s source at :00, :15, :30, :45),
+    so their answers arrive as one burst that the dashboard paints once, and the process wakes
+    once per round instead of once per source (the idle budget is 0.5 % of a core). The gap is
+    one interval in steady state, between a half and one and a half on the first poll.
+    """
+    at = now.timestamp() + interval_s / 2
+    return datetime.fromtimestamp(math.ceil(at / interval_s) * interval_s, UTC)
