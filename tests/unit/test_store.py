@@ -628,3 +628,38 @@ def test_backfill_marks_persist_and_a_reader_keeps_none(db: Path) -> None:
             reader.set_backfill_mark("coinbase/candles", "x", T0)
             assert reader.write_backfill([obs(1.0, T0)]) == 0
             assert reader.backfill_mark("coinbase/candles") == "2025-06-01"
+
+
+def test_sampled_is_the_whole_series_or_the_last_row_of_each_slice(store: Store) -> None:
+    minute = timedelta(minutes=1)
+    store.write([obs(float(i), T0 + i * minute) for i in range(1000)])
+    until = T0 + 999 * minute
+    assert store.sampled("btc.price.kraken", "kraken", T0, until, 1000) == store.series(
+        "btc.price.kraken", "kraken", T0, until
+    )
+    points = store.sampled("btc.price.kraken", "kraken", T0, until, 10)
+    # Ten slices of 99.9 minutes: the last row of each, the series' last row last.
+    assert [v for _, v in points] == [
+        99.0,
+        199.0,
+        299.0,
+        399.0,
+        499.0,
+        599.0,
+        699.0,
+        799.0,
+        899.0,
+        999.0,
+    ]
+    # A gap leaves its slices empty: no point is repeated, none invented.
+    store.write([obs(5000.0, until + 600 * minute)])
+    tail = store.sampled("btc.price.kraken", "kraken", until, until + 600 * minute, 6)
+    assert [v for _, v in tail] == [999.0, 5000.0]
+
+
+def test_sampled_slices_the_time_the_series_covers_not_the_whole_range(store: Store) -> None:
+    minute = timedelta(minutes=1)
+    store.write([obs(float(i), T0 + i * minute) for i in range(60)])
+    points = store.sampled("btc.price.kraken", "kraken", T0 - DAY, T0 + 59 * minute, 6)
+    assert len(points) == 6
+    assert points[-1][1] == 59.0

@@ -313,7 +313,8 @@ def load_chart(
                 points, note = daily, f"daily closes ({src}) + consensus"
                 since = daily[-1][0]
                 break
-    points.extend(p for p in store.series("btc.price", CONSENSUS, since, now) if p[0] > since)
+    sample = store.sampled("btc.price", CONSENSUS, since, now, max_points)
+    points.extend(p for p in sample if p[0] > since)
     if not points:
         note = f"no {range_} history yet: it builds up while btcwatch runs"
     thinned = _thin(points, max_points)

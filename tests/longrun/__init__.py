@@ -1,0 +1,1 @@
+"""Long runs: a day of recorded exchanges through the whole engine."""
