@@ -107,7 +107,6 @@ def rows_of(value: Json) -> list[dict[str, Json]]:
 @cache
 def _templates() -> dict[str, Json]:
     return {
-        "perp": load("ticker_btc_perpetual.json"),
         "futures": load("book_summary_future_result.json"),
         "chain": load("book_summary_option_trimmed.json"),
         "dvol": load("index_price_btcdvol.json"),
@@ -133,30 +132,6 @@ def _envelope(doc: dict[str, Json], at: datetime) -> dict[str, Json]:
 
 def _ms(t: datetime) -> int:
     return int(t.timestamp() * 1000)
-
-
-def perp_body(t: datetime, price: float) -> dict[str, Json]:
-    """The BTC-PERPETUAL ticker at ``t``: funding and prices from the story."""
-    now = story(t)
-    doc = obj(copy.deepcopy(_templates()["perp"]))
-    r = obj(doc["result"])
-    mark = round(price * 1.0001, 2)
-    r |= {
-        "timestamp": _ms(t),
-        "index_price": price,
-        "estimated_delivery_price": price,
-        "last_price": round(mark, 1),
-        "mark_price": mark,
-        "settlement_price": round(price * 0.999, 2),
-        "min_price": round(mark * 0.985, 1),
-        "max_price": round(mark * 1.015, 1),
-        "best_bid_price": round(mark - 0.5, 1),
-        "best_ask_price": round(mark, 1),
-        "open_interest": round(now.oi * 0.46, -1),
-        "funding_8h": round(now.funding, 8),
-    }
-    obj(r["stats"]).update(high=round(price * 1.02, 1), low=round(price * 0.97, 1))
-    return _envelope(doc, t + timedelta(milliseconds=5))
 
 
 def futures_body(t: datetime, price: float) -> dict[str, Json]:

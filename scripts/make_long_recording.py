@@ -220,7 +220,6 @@ def bodies(prices: _Prices) -> dict[tuple[str, str], Body]:
         out[(venue, "index" if venue == "deribit" else "ticker")] = spot.ticker(venue)
     for venue in ("coinbase", "kraken", "bitstamp"):
         out[(venue, "candles" if venue == "coinbase" else "ohlc")] = spot.candles(venue)
-    out[("deribit_futures", "perp")] = demo_deribit.perp_body
     out[("deribit_futures", "futures")] = demo_deribit.futures_body
     out[("deribit_options", "chain")] = demo_deribit.chain_body
     out[("deribit_options", "dvol")] = lambda t, mid: demo_deribit.dvol_body(t)
