@@ -373,6 +373,16 @@ class Store:
             ).fetchall()
         return [(_dt(at), value) for at, value in rows]
 
+    def count(self, id_: str, source: str, since: datetime, until: datetime) -> int:
+        """How many rows a series holds in [since, until]."""
+        with self._reading() as db:
+            (n,) = db.execute(
+                "SELECT COUNT(*) FROM readings WHERE id = ? AND source = ?"
+                " AND observed_at BETWEEN ? AND ?",
+                (id_, source, _ms(since), _ms(until)),
+            ).fetchone()
+        return int(n)
+
     def sampled(
         self, id_: str, source: str, since: datetime, until: datetime, n: int
     ) -> list[tuple[datetime, float]]:
