@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -324,11 +325,15 @@ def test_follower_reads_from_threads_while_the_recorder_writes(folder: Path, wri
         with Store.open(folder / "history.sqlite3") as reader:
             follower = Follower(Settings(), reader, data_dir=folder)
             values = []
-            for _ in range(50):
+            # Read until the writes show (at least 50 reads; a loaded machine may let the writer
+            # thread run rarely, so give it up to 10 s rather than a fixed count).
+            deadline = time.monotonic() + 10.0
+            while len(values) < 50 or (len(set(values)) < 2 and time.monotonic() < deadline):
                 follower.load_cached()
                 r = follower.board.reading("btc.price.kraken", "kraken")
                 if r is not None:
                     values.append(r.observation.value)
+                time.sleep(0.001)
     finally:
         stop.set()
         thread.join()
