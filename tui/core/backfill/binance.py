@@ -12,7 +12,7 @@ from tui.core.analytics.funding import (
     pct_per_8h,
 )
 from tui.core.backfill.series import DAY, Request, Series, day_start, ms, split_back
-from tui.core.errors import GeoBlockedError, ParseError, RateLimitedError
+from tui.core.errors import ParseError
 from tui.core.model import Json, Observation
 from tui.core.sources import binance
 from tui.core.sources.parsing import field, number, timestamp
@@ -24,18 +24,11 @@ FUNDING_PAGE_DAYS: Final = 333
 #: openInterestHist: "Only the data of the latest 30 days is available" (same docs,
 #: .../Open-Interest-Statistics). 29 completed days keep the first one inside that reach.
 OI_MAX_DAYS: Final = 29
-_TOO_MANY_REQUESTS: Final = -1003
 
 
 def _rows(body: Json) -> list[Json]:
-    """The answer's list, after Binance's ``{"code", "msg"}`` error body is recognised."""
-    if isinstance(body, dict) and "code" in body and "msg" in body:
-        text = f"Binance: {body['code']} {body['msg']}"
-        if isinstance(body["msg"], str) and "restricted location" in body["msg"]:
-            raise GeoBlockedError(451, text)
-        if body["code"] == _TOO_MANY_REQUESTS:
-            raise RateLimitedError(200, until=None, detail=text)
-        raise ParseError(text)
+    """The answer's list, after the live source's check of Binance's ``{"code", "msg"}`` body."""
+    binance.check_error(body)
     if not isinstance(body, list):
         raise ParseError(f"expected a list at the top level, got {type(body).__name__}")
     return body

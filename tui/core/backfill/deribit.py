@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 from typing import Final
 
 from tui.core.backfill.series import DAY, Request, Series, day_start, ms, split_back
-from tui.core.errors import ParseError, RateLimitedError
+from tui.core.errors import ParseError
 from tui.core.model import Json, Observation
 from tui.core.sources import deribit
 from tui.core.sources.parsing import field, number, timestamp
@@ -19,19 +19,11 @@ from tui.core.sources.parsing import field, number, timestamp
 FUNDING_PAGE_DAYS: Final = 30
 #: 365 daily DVOL candles per page; a longer answer carries a ``continuation`` that is followed.
 DVOL_PAGE_DAYS: Final = 365
-_FUNDING_LIMIT: Final = 0.05
-#: "10028 too_many_requests" (docs.deribit.com/articles/errors), sent inside an HTTP 200.
-_TOO_MANY_REQUESTS: Final = 10028
 
 
 def _result(body: Json) -> Json:
-    """``result`` after the JSON-RPC ``error`` check (docs.deribit.com/articles/errors)."""
-    if isinstance(body, dict) and body.get("error") is not None:
-        code, message = field(body, "error", "code"), field(body, "error", "message")
-        text = f"Deribit: {code} {message}"
-        if code == _TOO_MANY_REQUESTS:
-            raise RateLimitedError(200, until=None, detail=text)
-        raise ParseError(text)
+    """``result`` after the live source's JSON-RPC ``error`` check."""
+    deribit.check_envelope(body)
     return field(body, "result")
 
 
@@ -74,8 +66,8 @@ def parse_funding(body: Json, fetched_at: datetime) -> list[Observation]:
         rate = number(
             row["interest_8h"],
             what=f"result[{i}].interest_8h",
-            lo=-_FUNDING_LIMIT,
-            hi=_FUNDING_LIMIT,
+            lo=-deribit.FUNDING_LIMIT,
+            hi=deribit.FUNDING_LIMIT,
         )
         at = timestamp(field(row, "timestamp"), what=f"result[{i}].timestamp")
         out.append(Observation("funding.deribit", rate * 100.0, "% per 8h", deribit.FUTURES, at))

@@ -35,7 +35,7 @@ BTC_SUPPLY: Final = 21_000_000.0
 _TOO_MANY_REQUESTS: Final = -1003
 
 
-def _check_error(body: Json) -> None:
+def check_error(body: Json) -> None:
     """Raise for Binance's error body ``{"code": <int>, "msg": "..."}`` if that is what came.
 
     Errors normally arrive with HTTP 4xx and never reach a parser (the http layer maps 418/429
@@ -55,7 +55,7 @@ def _check_error(body: Json) -> None:
 
 def _checked(body: Json) -> dict[str, Json]:
     """The body as an object, after the error check, for the symbol we asked for."""
-    _check_error(body)
+    check_error(body)
     if not isinstance(body, dict):
         raise ParseError(f"expected an object at the top level, got {type(body).__name__}")
     symbol = body.get("symbol", SYMBOL)

@@ -22,7 +22,7 @@ OPTIONS: Final = "deribit_options"
 _TOO_MANY_REQUESTS: Final = 10028
 
 
-def _check_envelope(body: Json) -> None:
+def check_envelope(body: Json) -> None:
     """Raise for a JSON-RPC ``error`` object instead of a ``result``.
 
     Errors arrive as ``{"jsonrpc": "2.0", "error": {"code", "message", "data"?}, ...}``
@@ -45,7 +45,7 @@ def _observed_at(body: Json, fetched_at: datetime) -> datetime:
 
 def parse_index(body: Json, fetched_at: datetime) -> list[Observation]:
     """``btc.price.deribit_index`` from ``public/get_index_price?index_name=btc_usd``."""
-    _check_envelope(body)
+    check_envelope(body)
     value = price(field(body, "result", "index_price"), "result.index_price")
     return [usd("btc.price.deribit_index", value, NAME, _observed_at(body, fetched_at))]
 
@@ -75,13 +75,13 @@ SPEC: Final = SourceSpec(
 # --- perpetual funding and futures open interest -------------------------------------------
 
 #: Funding beyond ±5 % per 8h is a unit or parse error, not a market (SOURCES.md §0).
-_FUNDING_LIMIT: Final = 0.05
+FUNDING_LIMIT: Final = 0.05
 #: A single Deribit BTC future with more than $1T open is a unit error (the whole venue is ~$2B).
 _OI_LIMIT: Final = 1e12
 
 
 def _result_list(body: Json) -> list[Json]:
-    _check_envelope(body)
+    check_envelope(body)
     rows = field(body, "result")
     if not isinstance(rows, list):
         raise ParseError(f"expected a list at 'result', got {type(rows).__name__}")
@@ -142,7 +142,7 @@ def parse_futures(body: Json, fetched_at: datetime) -> list[Observation]:
         counted += 1
         if name == "BTC-PERPETUAL" and row.get("funding_8h") is not None:
             rate = number(
-                row["funding_8h"], what=f"{name} funding_8h", lo=-_FUNDING_LIMIT, hi=_FUNDING_LIMIT
+                row["funding_8h"], what=f"{name} funding_8h", lo=-FUNDING_LIMIT, hi=FUNDING_LIMIT
             )
             at = timestamp(field(row, "creation_timestamp"), what=f"{name} creation_timestamp")
             out.append(Observation("funding.deribit", rate * 100.0, "% per 8h", FUTURES, at))
@@ -313,7 +313,7 @@ def parse_dvol(body: Json, fetched_at: datetime) -> list[Observation]:
     Observed at ``usOut``. A ``get_volatility_index_data`` answer (``result.data`` candles
     ``[ts_ms, open, high, low, close]``) is read too: every candle's close, at its time.
     """
-    _check_envelope(body)
+    check_envelope(body)
     result = field(body, "result")
     if isinstance(result, dict) and "data" in result:
         candles = field(result, "data")
