@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Final
 from urllib.parse import quote
 
 from tui.core.backfill.series import Request, Series
-from tui.core.errors import BlockedError, ParseError
 from tui.core.model import Json, Observation
 from tui.core.sources import fred, yahoo
 from tui.core.sources.yahoo import ASSETS, day_start, level
@@ -75,36 +72,16 @@ def parse_fred(body: Json, fetched_at: datetime, asset: str) -> list[Observation
         BlockedError: an HTML challenge page.
         ParseError: another page, a header for another series, or bad rows.
     """
-    if not isinstance(body, str):
-        raise ParseError(f"expected CSV text, got {type(body).__name__}")
-    text = body.lstrip("\ufeff").strip()
     series = fred.SERIES[asset]
-    if text.startswith("<"):
-        if "challenge" in text.lower() or "captcha" in text.lower():
-            raise BlockedError(200, "FRED: challenge page instead of CSV")
-        raise ParseError("FRED: got an HTML page where CSV was expected")
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    header = [h.strip() for h in rows[0]] if rows else []
-    if len(header) != 2 or header[0].lower() not in ("observation_date", "date"):
-        raise ParseError(f"FRED: expected an 'observation_date,{series}' header, got {text[:40]!r}")
-    if header[1].upper() != series:
-        raise ParseError(f"FRED: expected series {series}, got {header[1][:20]!r}")
     info, today = ASSETS[asset], fetched_at.astimezone(UTC).date()
-    out = []
-    for n, row in enumerate(rows[1:], start=1):
-        if not row:
-            continue
-        if len(row) != 2:
-            raise ParseError(f"FRED: row {n} has {len(row)} fields, expected 2")
-        try:
-            day = date.fromisoformat(row[0].strip())
-        except ValueError:
-            raise ParseError(f"FRED: row {n}: not a date {row[0][:12]!r}") from None
-        if day >= today or row[1].strip() in ("", "."):
-            continue
-        value = level(info, row[1].strip(), f"{series} {day}")
-        out.append(Observation(f"macro.{asset}.close", value, info.unit, fred.NAME, day_start(day)))
-    return out
+    return [
+        Observation(
+            f"macro.{asset}.close", level(info, cell, f"{series} {day}"), info.unit, fred.NAME,
+            day_start(day),
+        )
+        for _, day, cell in fred.rows(body, asset)
+        if day < today
+    ]  # fmt: skip
 
 
 def _fred_parser(asset: str) -> Callable[[Json, datetime], list[Observation]]:

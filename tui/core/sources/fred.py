@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Final
@@ -39,6 +39,44 @@ _DATE_COLUMNS: Final = frozenset({"observation_date", "date"})
 _MISSING: Final = frozenset({"", "."})
 
 
+def rows(body: Json, asset: str) -> Iterator[tuple[int, date, str]]:
+    """``(row number, day, cell)`` of a FRED graph CSV of ``asset``'s series, oldest first, after
+    the page, header and row checks; holiday cells (``.`` or empty: missing, never 0) left out.
+
+    Raises:
+        BlockedError: an HTML challenge page.
+        ParseError: another HTML page, not CSV, a header for another series, or a bad row.
+    """
+    if not isinstance(body, str):
+        raise ParseError(f"expected CSV text, got {type(body).__name__}")
+    text = body.lstrip("\ufeff").strip()
+    series = SERIES[asset]
+    if text.startswith("<"):
+        if "challenge" in text.lower() or "captcha" in text.lower():
+            raise BlockedError(200, "FRED: challenge page instead of CSV")
+        raise ParseError("FRED: got an HTML page where CSV was expected")
+    try:
+        table = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise ParseError(f"not CSV: {exc}") from None
+    header = [h.strip() for h in table[0]] if table else []
+    if len(header) != 2 or header[0].lower() not in _DATE_COLUMNS:
+        raise ParseError(f"FRED: expected an 'observation_date,{series}' header, got {text[:40]!r}")
+    if header[1].upper() != series:
+        raise ParseError(f"FRED: expected series {series}, got {header[1][:20]!r}")
+    for n, row in enumerate(table[1:], start=1):
+        if not row:
+            continue
+        if len(row) != 2:
+            raise ParseError(f"FRED: row {n} has {len(row)} fields, expected 2")
+        try:
+            day = date.fromisoformat(row[0].strip())
+        except ValueError:
+            raise ParseError(f"FRED: row {n}: not a date {row[0][:12]!r}") from None
+        if row[1].strip() not in _MISSING:
+            yield n, day, row[1].strip()
+
+
 def parse_series(body: Json, fetched_at: datetime, asset: str) -> list[Observation]:
     """``macro.<asset>.close`` per day, the latest as ``macro.<asset>``, and ``chg_1d``.
 
@@ -51,40 +89,15 @@ def parse_series(body: Json, fetched_at: datetime, asset: str) -> list[Observati
         BlockedError: an HTML challenge page.
         ParseError: another HTML page, a header for another series, bad rows, or no value.
     """
-    if not isinstance(body, str):
-        raise ParseError(f"expected CSV text, got {type(body).__name__}")
-    text = body.lstrip("\ufeff").strip()
     series = SERIES[asset]
-    if text.startswith("<"):
-        if "challenge" in text.lower() or "captcha" in text.lower():
-            raise BlockedError(200, "FRED: challenge page instead of CSV")
-        raise ParseError("FRED: got an HTML page where CSV was expected")
-    try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        raise ParseError(f"not CSV: {exc}") from None
-    header = [h.strip() for h in rows[0]] if rows else []
-    if len(header) != 2 or header[0].lower() not in _DATE_COLUMNS:
-        raise ParseError(f"FRED: expected an 'observation_date,{series}' header, got {text[:40]!r}")
-    if header[1].upper() != series:
-        raise ParseError(f"FRED: expected series {series}, got {header[1][:20]!r}")
     info = ASSETS[asset]
     first = fetched_at.date() - timedelta(days=HISTORY_DAYS)
     by_day: dict[date, float] = {}
-    for n, row in enumerate(rows[1:], start=1):
-        if not row:
-            continue
-        if len(row) != 2:
-            raise ParseError(f"FRED: row {n} has {len(row)} fields, expected 2")
-        try:
-            day = date.fromisoformat(row[0].strip())
-        except ValueError:
-            raise ParseError(f"FRED: row {n}: not a date {row[0][:12]!r}") from None
+    for n, day, cell in rows(body, asset):
         if day > fetched_at.date() + timedelta(days=1):
             raise ParseError(f"FRED: row {n} is dated after the fetch time")
-        if day < first or row[1].strip() in _MISSING:
-            continue  # too old, or a holiday: missing, never 0
-        by_day[day] = level(info, row[1].strip(), f"{series} {day}")
+        if day >= first:
+            by_day[day] = level(info, cell, f"{series} {day}")
     if not by_day:
         raise ParseError(f"FRED: no {series} values in the last {HISTORY_DAYS} days")
     closes = sorted(by_day.items())
