@@ -374,3 +374,34 @@ def test_polls_of_one_interval_come_due_together_on_a_grid() -> None:
     )
     # Two sources answering a moment apart are next due at the same instant.
     assert _on_grid(t, 60.0) == _on_grid(t + timedelta(seconds=2), 60.0)
+
+
+async def test_a_source_whose_round_crosses_half_an_interval_keeps_its_endpoints_together() -> None:
+    # Binance's two endpoints, every 60 s; open interest answers 40 simulated seconds after the
+    # premium index. Timed from each answer, the premium index would be due at the next grid
+    # line and open interest at the one after: the source would wake twice a minute.
+    clock = ReplayClock(NOW, speed=200.0)
+    binance = registry.by_name("binance")
+    docs = {
+        "/fapi/v1/premiumIndex": body("binance", "premium_index_docs.json"),
+        "/fapi/v1/openInterest": body("binance", "open_interest_docs.json"),
+    }
+    asked: list[str] = []
+    enough = asyncio.Event()
+
+    async def handle(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path.rsplit("/", 1)[-1])
+        if request.url.path.endswith("openInterest"):
+            await clock.sleep(40.0)
+            if asked.count("openInterest") >= 4:
+                enough.set()
+        return httpx.Response(200, content=docs[request.url.path])
+
+    engine = make_engine(handle, sources=[binance])
+    engine.clock = clock
+    task = asyncio.create_task(engine.run(lambda update: None))
+    await asyncio.wait_for(enough.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert asked[:8] == ["premiumIndex", "openInterest"] * 4

@@ -412,6 +412,10 @@ class Engine:
         self, state: _SourceState, endpoints: Sequence[Endpoint], publish: Publish | None
     ) -> None:
         got = False
+        # Every endpoint of this round is next due on the grid from the round's start: one that
+        # answered after a grid line's half-way mark would otherwise fall one round behind the
+        # others, and the source would wake twice per interval.
+        started = self.clock.now()
         for ep in endpoints:
             observations, missing = await self._fetch(state, ep)
             ep_state = state.endpoints[ep.key]
@@ -423,7 +427,7 @@ class Engine:
                 ep_state.failures += 1
             else:
                 ep_state.failures = 0
-            ep_state.next_due = _on_grid(self.clock.now(), interval)
+            ep_state.next_due = _on_grid(started, interval)
             block = state.spec.blocked_backoff_s
             backoff = max(block, self._floor) if block else 0.0
             if missing is not None and missing.reason is Status.BLOCKED and backoff > 0:
