@@ -59,9 +59,6 @@ class BtcwatchApp(RecorderFeed, Painting, App[None]):
     """The btcwatch terminal app."""
 
     TITLE = "btcwatch"
-    # The app starts in the dashboard mode itself: no throwaway default screen, no switch (each
-    # switch re-applies the whole stylesheet, a tenth of a second at start-up).
-    DEFAULT_MODE = "dashboard"
     CSS_PATH = "../themes/btcwatch.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
@@ -88,27 +85,37 @@ class BtcwatchApp(RecorderFeed, Painting, App[None]):
         self._store_problem: str | None = None
         self._alerts = AlertTracker(session.settings.muted)
         self._judged: tuple[RuleResult, ...] = ()
-        has_source = {b.key for b in views.BUCKETS}  # every bucket has its sources now
-        self.add_mode(
-            "dashboard",
-            lambda: DashboardScreen(
-                session.settings, sorted(has_source), session.label, self._board
-            ),
-        )
+        self._dashboard: DashboardScreen | None = None
         for theme in THEMES:
             self.register_theme(theme)
-        self.theme = DEFAULT_THEME
+        # Before the app runs there is no stylesheet to re-parse: Textual's theme watcher would
+        # re-parse it all anyway (a start-up cost). Set the theme, its variables and the one
+        # class the watcher adds; the dark/light class and the ANSI filter Textual set for a
+        # dark theme already fit.
+        self.set_reactive(App.theme, DEFAULT_THEME)
+        self.stylesheet.set_variables(self.get_css_variables())
+        self.set_class(True, f"-theme-{DEFAULT_THEME}", update=False)
+        assert self.current_theme.dark
+        assert self.has_class("-dark-mode")
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """btcwatch's semantic colours, so every theme (built-in ones too) has them."""
         return {**super().get_theme_variable_defaults(), **SEMANTIC_DEFAULTS}
 
+    def get_default_screen(self) -> DashboardScreen:
+        """The dashboard is the app's first screen (as Textual's default screen: a mode screen
+        would make Textual re-parse the whole stylesheet once more at start-up)."""
+        has_source = {b.key for b in views.BUCKETS}  # every bucket has its sources now
+        self._dashboard = DashboardScreen(
+            self.session.settings, sorted(has_source), self.session.label, self._board
+        )
+        return self._dashboard
+
     @property
     def dashboard(self) -> DashboardScreen:
-        """The dashboard screen (the base of the dashboard mode)."""
-        screen = self.get_screen_stack("dashboard")[0]
-        assert isinstance(screen, DashboardScreen)
-        return screen
+        """The dashboard screen (the bottom of the screen stack)."""
+        assert self._dashboard is not None, "the app has not started"
+        return self._dashboard
 
     def on_mount(self) -> None:
         terminal.watch_terminal(self)

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         _board: Board | None
         _engine: Engine | Follower | None
         _closing: bool
+        _dashboard: DashboardScreen | None
 
         @property
         def dashboard(self) -> DashboardScreen:

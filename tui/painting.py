@@ -61,7 +61,7 @@ class Painting(AppHost):
     def _paint(self, *, force_chart: bool = False) -> None:
         self._paint_due = False
         self._painted_at = monotonic()
-        if self._closing or self._board is None or self.current_mode != "dashboard":
+        if self._closing or self._board is None or self._dashboard is None:
             return
         self._shown_price = self._board.reading("btc.price") is not None
         self.dashboard.show_board(self._board, self._today, self._series)

@@ -98,8 +98,13 @@ class PricePane(Widget):
         if self.is_mounted:  # else on_mount shows it
             self._show()
 
-    def _show(self) -> None:
-        view, fit = self.view, self._fit
+    def preset(self, view: PriceView) -> None:
+        """Show ``view`` from the start (before mounting): no restyle when it mounts."""
+        self.set_reactive(PricePane.view, view)
+        self.set_classes(self._classes_for(view))
+
+    def _classes_for(self, view: PriceView | None) -> set[str]:
+        fit = self._fit
         price = None if view is None else view.price
         distance = None if view is None else view.distance_pct
         wanted = {
@@ -110,7 +115,12 @@ class PricePane(Widget):
             "-bullish": distance is not None and distance > 0,
             "-bearish": distance is not None and distance < 0,
         }
-        classes = (set(self.classes) - wanted.keys()) | {c for c, on in wanted.items() if on}
+        return (set(self.classes) - wanted.keys()) | {c for c, on in wanted.items() if on}
+
+    def _show(self) -> None:
+        view, fit = self.view, self._fit
+        price = None if view is None else view.price
+        classes = self._classes_for(view)
         if classes != set(self.classes):
             # One restyle of the pane's subtree, not one per class that changed.
             self.set_classes(classes)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from importlib.resources import files
+from typing import Any
 
 import pytest
 
@@ -214,3 +215,37 @@ async def test_v_in_a_drill_down_opens_the_buckets_own_screen(
         await pilot.pause(0.3)
         assert type(app.screen).__name__ == screen_name
         assert shows in screen_text(app)
+
+
+async def test_no_frame_is_rendered_to_be_thrown_away_and_the_theme_is_set_before_start(
+    demo_state: DemoState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Textual discards what is rendered while a batch holds the display (start-up is one, where
+    # the terminal's first resize lands): the dashboard holds its repaint back until the batch
+    # ends, so every frame rendered is a frame shown.
+    from textual._compositor import Compositor
+
+    app = still_app(demo_state)
+    batched: list[int] = []
+    render_update = Compositor.render_update
+
+    def spy(self: Compositor, *args: Any, **kwargs: Any) -> Any:
+        batched.append(app._batch_count)
+        return render_update(self, *args, **kwargs)
+
+    monkeypatch.setattr(Compositor, "render_update", spy)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot, app)
+        assert batched
+        assert set(batched) == {0}, batched
+        batched.clear()
+        with app.batch_update():
+            app.dashboard._compositor_refresh()  # as Textual's layout refresh does
+            assert batched == []
+        await pilot.pause()
+        assert batched == [0]  # the repaint, once the batch ended
+        assert "pivot" in screen_text(app)
+        # The theme was set before the app ran (no re-parse): its colours are the stylesheet's.
+        assert app.theme == "btcwatch-dark"
+        assert app.stylesheet._variables["primary"] == app.get_css_variables()["primary"]
+        assert app.has_class("-theme-btcwatch-dark", "-dark-mode")

@@ -50,9 +50,10 @@ class DashboardScreen(Screen[None]):
     DashboardScreen #top { height: 1fr; }
     DashboardScreen #pane-price { width: 2fr; }
     DashboardScreen #pane-checklist { width: 1fr; }
-    DashboardScreen #buckets { grid-size: 3 2; height: 6; }
-    DashboardScreen.-wide #buckets, DashboardScreen.-tall #buckets { height: 12; }
-    DashboardScreen.-wide.-tall #buckets { height: 18; }
+    DashboardScreen #bucket-row { height: 6; }
+    DashboardScreen.-wide #bucket-row, DashboardScreen.-tall #bucket-row { height: 12; }
+    DashboardScreen.-wide.-tall #bucket-row { height: 18; }
+    DashboardScreen #buckets { grid-size: 3 2; }
     DashboardScreen PricePane { height: auto; }
     DashboardScreen PivotChart { height: 1fr; min-height: 5; }
     DashboardScreen #too-small {
@@ -94,7 +95,8 @@ class DashboardScreen(Screen[None]):
         label: str = "",
         board: Board | None = None,
     ) -> None:
-        super().__init__()
+        # The size classes from the start: a class change once mounted restyles every widget.
+        super().__init__(classes=" ".join(_breakpoints(*self.app.size)))
         self._settings = settings
         self._has_source = frozenset(has_source)
         self._label = label
@@ -109,10 +111,14 @@ class DashboardScreen(Screen[None]):
         yield banner
         with Vertical(id="main"):
             with Horizontal(id="top"):
-                yield self._pane("price", PricePane(id="price"), PivotChart(id="chart"))
+                price = PricePane(id="price")
+                if self._first is not None:  # shown as it mounts: its tone classes set once
+                    price.preset(price_view(self._first, self._settings, ()))
+                yield self._pane("price", price, PivotChart(id="chart"))
                 yield self._pane("checklist")
-            # The bucket panes mount just after the first frame: the price comes first.
-            with Lazy(Grid(id="buckets")):
+            # The bucket panes mount just after the first frame (the price comes first), into
+            # the room kept for them: nothing above moves when they arrive.
+            with Vertical(id="bucket-row"), Lazy(Grid(id="buckets")):
                 for info in BUCKETS[2:]:
                     yield self._pane(info.key)
             yield StatusStrip(id="strip")
@@ -125,6 +131,15 @@ class DashboardScreen(Screen[None]):
             bucket(key), *children, number=number, has_source=key in self._has_source,
             id=f"pane-{key}",
         )  # fmt: skip
+
+    def _compositor_refresh(self) -> None:
+        # Textual 8 renders a whole frame while a batch holds the display and then throws it away
+        # (App._display returns early): at start-up that is 60 ms before the first frame. Held
+        # back here, the repaint happens once, when the screen next goes idle outside the batch.
+        if self.app._batch_count and not self.app.is_inline:
+            self._repaint_required = True
+            return
+        super()._compositor_refresh()
 
     def on_mount(self) -> None:
         self.set_banner(self._label)
@@ -165,6 +180,8 @@ class DashboardScreen(Screen[None]):
         if pane.info.key == "checklist":
             pane.view = checklist.view(board, self._settings)
             return
+        if pane.info.key == "price":
+            return  # the price pane's own widgets show it
         # The other panes mount after the first frame: their view modules (and the analytics
         # behind them) are imported then, not before it.
         from tui.core.panes.catalog import VIEWS
@@ -209,3 +226,14 @@ class DashboardScreen(Screen[None]):
         for pane in panes:
             if pane.id == f"pane-{key}":
                 pane.focus()
+
+
+def _breakpoints(width: int, height: int) -> set[str]:
+    """The classes Textual's breakpoints give the dashboard at ``width`` x ``height``."""
+    classes: set[str] = set()
+    for size, points in (
+        (width, DashboardScreen.HORIZONTAL_BREAKPOINTS),
+        (height, DashboardScreen.VERTICAL_BREAKPOINTS),
+    ):
+        classes.add(max((p for p in points if size >= p[0]), default=points[0])[1])
+    return classes
