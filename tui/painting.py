@@ -64,9 +64,12 @@ class Painting(AppHost):
         if self._closing or self._board is None or self._dashboard is None:
             return
         self._shown_price = self._board.reading("btc.price") is not None
-        self.dashboard.show_board(self._board, self._today, self._series)
         # An empty chart is retried on every paint, so the first history shows at once.
         due = monotonic() - self._chart_at >= CHART_EVERY_S[self.session.mode]
+        if not due or force_chart or self._chart_empty:
+            self.dashboard.show_board(self._board, self._today, self._series)
+        # else: the chart's arrival, a moment from now, paints the board with the fresh series
+        # (one repaint of the dashboard, not two).
         if force_chart or self._chart_empty or due:
             self._chart_at = monotonic()
             self._load_chart(self.dashboard.chart_range, self._board.generated_at)

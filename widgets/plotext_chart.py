@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Callable, Hashable
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from textual.color import Color, ColorParseError
@@ -14,23 +16,31 @@ from textual.worker import Worker, WorkerState
 from widgets.literal import literal
 
 if TYPE_CHECKING:
-    from types import ModuleType
-
     from textual.theme import Theme
 
 #: An ANSI palette index (follows the terminal's palette), an RGB triple, or the default colour.
 PlotColour = int | tuple[int, int, int] | None
 
-#: plotext builds its documentation when imported (~0.3 s), so it is imported once, in a thread,
-#: after the first frame; a chart says "drawing…" until then. Holds the module once imported.
+#: plotext is imported once, in a thread, after the first frame (~0.1 s, see import_plotext); a
+#: chart says "drawing…" until then. Holds the module once imported.
 PLOTEXT: dict[str, ModuleType] = {}
 
 _WORKER = "import plotext"
 
 
 def import_plotext() -> None:
-    """Import plotext (a thread: it takes ~0.3 s) and keep it for every chart."""
+    """Import plotext (a thread: it takes ~0.1 s) and keep it for every chart."""
+    # plotext 6 builds its interactive documentation (``plotext.doc``) as it is imported: 0.2 s
+    # of CPU, two thirds of the import, for a feature btcwatch never uses. A placeholder stands
+    # in for that one module (only plotext's __init__ imports it).
+    if _DOC not in sys.modules:
+        placeholder = ModuleType(_DOC, "plotext's documentation: not loaded by btcwatch")
+        placeholder.docs = None  # type: ignore[attr-defined]
+        sys.modules[_DOC] = placeholder
     PLOTEXT["plotext"] = importlib.import_module("plotext")
+
+
+_DOC = "plotext._doc.doc"
 
 
 def plot_colour(value: str | None) -> PlotColour:
