@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tui.core.errors import ConfigError
 from tui.core.model import (
@@ -16,9 +18,10 @@ from tui.core.model import (
     SourceStatus,
     Status,
 )
-from tui.core.rules import DEFAULT_RULES, FLOWS, FUNDING, ONCHAIN, configured
+from tui.core.rules import DEFAULT_RULES, FLOWS, FUNDING, ONCHAIN, Rule, configured
 from tui.core.rules.evaluate import (
     RULES_SOURCE,
+    Runs,
     changes,
     evaluate,
     evaluate_rule,
@@ -264,3 +267,50 @@ def test_a_fast_replay_stretches_the_gap_limit_like_its_poll_intervals() -> None
     assert evaluate_rule(FUNDING, board, store, NOW, PIVOT).state is RowState.NEUTRAL
     r = evaluate_rule(FUNDING, board, store, NOW, PIVOT, min_gap_s=4 * 3600.0)
     assert r.state is RowState.BULLISH
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    rule_and_steps=st.sampled_from(
+        [
+            # Minutes between readings (some gaps break a run), and how many: the newest reading
+            # is never further from the first than the look-back a fresh judgement reads.
+            (FUNDING, (5, 150), 10),  # gaps over 2 h break; look-back 26 h
+            (FLOWS, (12 * 60, 6 * 24 * 60), 3),  # hold_n = 2; gaps over 5 days break; 15 days
+        ]
+    ).flatmap(
+        lambda rs: st.tuples(
+            st.just(rs[0]),
+            st.lists(
+                st.tuples(
+                    st.integers(*rs[1]),
+                    st.sampled_from([-1_000.0, -0.01, 0.0, 0.004, 1_000.0]),
+                ),
+                min_size=1,
+                max_size=rs[2],
+            ),
+        )
+    )
+)
+def test_judging_again_with_runs_agrees_with_judging_from_history_each_time(
+    rule_and_steps: tuple[Rule, list[tuple[int, float]]],
+) -> None:
+    # The engine keeps each condition's run between judgements and reads only newer rows; a
+    # judgement from the stored look-back must say the same (the series stay within it).
+    rule, steps = rule_and_steps
+    store = Store.open(None)
+    board = Board("live", NOW)
+    runs = Runs()
+    t = NOW - timedelta(days=30)
+    prev_fresh: RuleResult | None = None
+    prev_runs: RuleResult | None = None
+    limits = {CONSENSUS: 1e9, "farside": 1e9}
+    for minutes, value in steps:
+        t += timedelta(minutes=minutes)
+        obs = [Observation(c.id, value, "u", c.source, t) for c in rule.conds]
+        store.write(obs)
+        board = board.with_updates(now=t, observations=obs, stale_after=limits)
+        fresh = evaluate_rule(rule, board, store, t, PIVOT, prev_fresh)
+        again = evaluate_rule(rule, board, store, t, PIVOT, prev_runs, runs=runs)
+        assert (again.state, again.since, again.reason) == (fresh.state, fresh.since, fresh.reason)
+        prev_fresh, prev_runs = fresh, again

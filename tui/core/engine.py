@@ -143,6 +143,8 @@ class Engine:
         self._context = parse_context(settings)
         self._rules = configured(settings.rules)
         self._judged_at: datetime | None = None
+        self._runs = judge.Runs()
+        """Each checklist condition's newest run: a judgement reads only the rows since the last."""
         self._fresh: set[str] = set()
         """Sources with new readings since derived metrics last ran."""
         self._fresh_event = asyncio.Event()
@@ -562,6 +564,7 @@ class Engine:
             self.settings.pivot,
             previous,
             2 * MAX_STRETCH * self._floor,
+            runs=self._runs,
         )
         call = verdict(results, board, self.settings.pivot, None, now, board.verdict)
         return results, call, judge.changes(previous, results)

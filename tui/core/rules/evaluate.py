@@ -47,38 +47,93 @@ class CondCheck:
     """Start of the newest unbroken run of failing readings (``None``: satisfied now)."""
 
 
+@dataclass(slots=True)
+class Run:
+    """The newest unbroken run of a condition's readings on one side of its threshold: readings
+    no more than ``max_gap_s`` apart, all satisfying it (``sat``) or all failing it."""
+
+    sat: bool
+    start: datetime
+    n: int
+    last_t: datetime
+    last_v: float
+    head: list[datetime]
+    """The times of the run's first readings (as many as a ``hold_n`` condition counts)."""
+
+
+def fold(run: Run | None, cond: Cond, threshold: float, t: datetime, v: float) -> Run:
+    """``run`` after one more reading ``(t, v)``, newer than any before (updated in place)."""
+    sat = v > threshold if cond.op == ">" else v < threshold
+    if run is not None and sat == run.sat and (t - run.last_t).total_seconds() <= cond.max_gap_s:
+        run.n += 1
+        run.last_t, run.last_v = t, v
+        if len(run.head) < cond.hold_n:
+            run.head.append(t)
+        return run
+    return Run(sat, t, 1, t, v, [t] if cond.hold_n else [])
+
+
 def check(
     cond: Cond, series: Sequence[tuple[datetime, float]], threshold: float, now: datetime
 ) -> CondCheck:
     """Judge ``cond`` on ``series`` (oldest first, the latest reading last)."""
-    t_last, v_last = series[-1]
+    run: Run | None = None
+    for t, v in series:
+        run = fold(run, cond, threshold, t, v)
+    assert run is not None, "a series with no reading"
+    return check_run(cond, run, threshold, now)
 
-    def sat(v: float) -> bool:
-        return v > threshold if cond.op == ">" else v < threshold
 
-    def run(want: bool) -> tuple[datetime, int]:
-        start, n = t_last, 0
-        newer = t_last
-        for t, v in reversed(series):
-            if sat(v) != want or (newer - t).total_seconds() > cond.max_gap_s:
-                break
-            start, newer, n = t, t, n + 1
-        return start, n
-
-    if not sat(v_last):
-        failing, _ = run(False)
-        return CondCheck(cond, v_last, threshold, False, None, 0, False, None, failing)
-    start, n = run(True)
-    if (now - t_last).total_seconds() > cond.max_gap_s:
+def check_run(cond: Cond, run: Run, threshold: float, now: datetime) -> CondCheck:
+    """Judge ``cond`` on the newest run of its readings."""
+    v_last = run.last_v
+    if not run.sat:
+        return CondCheck(cond, v_last, threshold, False, None, 0, False, None, run.start)
+    start, n = run.start, run.n
+    if (now - run.last_t).total_seconds() > cond.max_gap_s:
         # The newest reading is older than a gap: nothing says it still holds.
         return CondCheck(cond, v_last, threshold, True, start, n, False, None, None)
     if cond.hold_n:
         holds = n >= cond.hold_n
-        since = series[len(series) - n + cond.hold_n - 1][0] if holds else None
+        since = run.head[cond.hold_n - 1] if holds else None
     else:
         since = start + timedelta(seconds=cond.hold_s)
         holds = since <= now
     return CondCheck(cond, v_last, threshold, True, start, n, holds, since if holds else None, None)
+
+
+class Runs:
+    """Each condition's newest run, carried from one judgement to the next (the engine's): a
+    judgement then reads only the rows stored since the last one, not a day of each series.
+
+    A run is built from the same look-back a fresh judgement reads, then extended by every newer
+    row; one that would need an older row (time went back: a looping replay) is built afresh.
+    """
+
+    def __init__(self) -> None:
+        self._runs: dict[tuple[object, ...], Run] = {}
+
+    def check(
+        self,
+        c: Cond,
+        history: History,
+        newest: Observation,
+        threshold: float,
+        since: datetime,
+        now: datetime,
+    ) -> CondCheck:
+        key = (c.id, c.source, c.op, threshold, c.max_gap_s, c.hold_n)
+        run = self._runs.get(key)
+        if run is not None and (run.last_t > now or since > run.last_t):
+            run = None  # time went back, or the run ended before the look-back began
+        rows = history.series(c.id, c.source, since=since if run is None else run.last_t)
+        for t, v in rows:
+            if run is None or t > run.last_t:
+                run = fold(run, c, threshold, t, v)
+        if run is None or newest.observed_at > run.last_t:
+            run = fold(run, c, threshold, newest.observed_at, newest.value)
+        self._runs[key] = run
+        return check_run(c, run, threshold, now)
 
 
 def evaluate_rule(
@@ -91,6 +146,7 @@ def evaluate_rule(
     min_gap_s: float = 0.0,
     *,
     explain: bool = True,
+    runs: Runs | None = None,
 ) -> RuleResult:
     """Row ``rule``'s state now.
 
@@ -106,11 +162,14 @@ def evaluate_rule(
             at most every few real seconds, an hour or more apart in its own time, which is not
             a data gap.
         explain: write the reason (a backtest judging thousands of closes needs only states).
+        runs: the conditions' runs from the last judgement (the engine's, judging again and
+            again): only newer rows are read. ``None``: read each series' look-back.
     """
     if rule.fallback is not None and not _seen(rule, board):
         return evaluate_rule(
-            rule.fallback, board, history, now, pivot, previous, min_gap_s, explain=explain
-        )
+            rule.fallback, board, history, now, pivot, previous, min_gap_s,
+            explain=explain, runs=runs,
+        )  # fmt: skip
     latest: dict[tuple[str, str], Reading] = {}
     for c in rule.conds:
         r = board.reading(c.id, c.source)
@@ -135,8 +194,8 @@ def evaluate_rule(
             bearish=tuple(replace(c, max_gap_s=max(c.max_gap_s, min_gap_s)) for c in rule.bearish),
         )
     checks = {
-        "bullish": [_check(c, latest, history, now, pivot) for c in rule.bullish],
-        "bearish": [_check(c, latest, history, now, pivot) for c in rule.bearish],
+        "bullish": [_check(c, latest, history, now, pivot, runs) for c in rule.bullish],
+        "bearish": [_check(c, latest, history, now, pivot, runs) for c in rule.bearish],
     }
     if all(k.holds for k in checks["bullish"]):
         state = RowState.BULLISH
@@ -186,11 +245,14 @@ def evaluate(
     min_gap_s: float = 0.0,
     *,
     explain: bool = True,
+    runs: Runs | None = None,
 ) -> tuple[RuleResult, ...]:
     """Every row; ``previous`` (by key) defaults to the states stored on the Board."""
     prev = dict(previous) if previous is not None else stored_states(board, rules)
     return tuple(
-        evaluate_rule(r, board, history, now, pivot, prev.get(r.key), min_gap_s, explain=explain)
+        evaluate_rule(
+            r, board, history, now, pivot, prev.get(r.key), min_gap_s, explain=explain, runs=runs
+        )
         for r in rules
     )
 
@@ -242,17 +304,22 @@ def _check(
     history: History,
     now: datetime,
     pivot: float,
+    runs: Runs | None = None,
 ) -> CondCheck:
     # Far enough back to see the run start (for "since") when judged afresh, not the whole table.
     if c.hold_n:
         lookback = c.max_gap_s * (c.hold_n + 1)
     else:
         lookback = max(2 * c.hold_s, 86_400.0) + c.max_gap_s
-    series = history.series(c.id, c.source, since=now - timedelta(seconds=lookback))
+    since = now - timedelta(seconds=lookback)
     o = latest[(c.id, c.source)].observation
+    threshold = pivot if c.threshold is None else c.threshold
+    if runs is not None:
+        return runs.check(c, history, o, threshold, since, now)
+    series = history.series(c.id, c.source, since=since)
     if not series or series[-1][0] < o.observed_at:
         series = [*series, (o.observed_at, o.value)]
-    return check(c, series, pivot if c.threshold is None else c.threshold, now)
+    return check(c, series, threshold, now)
 
 
 def _reason(
