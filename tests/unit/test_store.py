@@ -663,3 +663,33 @@ def test_sampled_slices_the_time_the_series_covers_not_the_whole_range(store: St
     points = store.sampled("btc.price.kraken", "kraken", T0 - DAY, T0 + 59 * minute, 6)
     assert len(points) == 6
     assert points[-1][1] == 59.0
+
+
+def test_midnights_are_a_daily_series_completed_days_whoever_asks() -> None:
+    from tui.core.analytics import midnights
+
+    store = Store.open(None)
+    day = timedelta(days=1)
+    # Completed days at 00:00 UTC; the forming day observed at every fetch in between.
+    rows = [obs(100.0 + i, T0 + i * day, "btc.day.close.kraken") for i in range(5)]
+    rows += [
+        obs(1.0 + i, T0 + i * day + timedelta(minutes=7 * i + 1), "btc.day.close.kraken")
+        for i in range(5)
+    ]
+    store.write(rows)
+    since, until = T0 + day, T0 + 3 * day
+    want = [(T0 + i * day, 100.0 + i) for i in (1, 2, 3)]
+    assert store.midnights("btc.day.close.kraken", "kraken", since, until) == want
+
+    class Plain:  # any other History: filtered in Python, the same answer
+        def series(
+            self,
+            id_: str,
+            source: str,
+            since: datetime | None = None,
+            until: datetime | None = None,
+        ) -> list[tuple[datetime, float]]:
+            return store.series(id_, source, since, until)
+
+    assert midnights(Plain(), "btc.day.close.kraken", "kraken", since, until) == want
+    assert midnights(store, "btc.day.close.kraken", "kraken", since, until) == want

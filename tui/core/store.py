@@ -373,6 +373,19 @@ class Store:
             ).fetchall()
         return [(_dt(at), value) for at, value in rows]
 
+    def midnights(
+        self, id_: str, source: str, since: datetime, until: datetime
+    ) -> list[tuple[datetime, float]]:
+        """The rows of one series in [since, until] observed at a UTC midnight (completed days
+        of a daily series), oldest first: SQLite skips the others, which never become objects."""
+        with self._reading() as db:
+            rows = db.execute(
+                "SELECT observed_at, value FROM readings WHERE id = ? AND source = ?"
+                " AND observed_at BETWEEN ? AND ? AND observed_at % ? = 0 ORDER BY observed_at",
+                (id_, source, _ms(since), _ms(until), _DAY_MS),
+            ).fetchall()
+        return [(_dt(at), value) for at, value in rows]
+
     def count(self, id_: str, source: str, since: datetime, until: datetime) -> int:
         """How many rows a series holds in [since, until]."""
         with self._reading() as db:

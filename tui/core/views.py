@@ -306,9 +306,8 @@ def load_chart(
     points: list[tuple[datetime, float]] = []
     if range_ in ("1M", "3M"):
         for src in DAY_CLOSE_SOURCES:
-            closes = store.series(f"btc.day.close.{src}", src, since, now)
-            # Completed days are observed at midnight: keep those, the forming day comes below.
-            daily = [(t, v) for t, v in closes if t.time() == datetime.min.time()]
+            # Completed days are observed at midnight: those, the forming day comes below.
+            daily = store.midnights(f"btc.day.close.{src}", src, since, now)
             if daily:
                 points, note = daily, f"daily closes ({src}) + consensus"
                 since = daily[-1][0]

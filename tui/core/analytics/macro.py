@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Final, Literal
 
-from tui.core.analytics import History
+from tui.core.analytics import History, midnights
 from tui.core.analytics.price import DAY_SOURCES
 from tui.core.config import Settings
 from tui.core.model import DAILY, Board, Observation, Reading
@@ -290,11 +290,10 @@ def _btc_closes(
         latest = board.reading(id_, src)
         if latest is None or latest.stale:
             continue
-        days: dict[date, float] = {}
-        for t, v in history.series(id_, src, since, now):
-            t = t.astimezone(UTC)
-            if t.hour == t.minute == t.second == t.microsecond == 0:
-                days[(t - _DAY).date()] = v
+        days = {
+            (t.astimezone(UTC) - _DAY).date(): v
+            for t, v in midnights(history, id_, src, since, now)
+        }
         if len(days) > MIN_RETURNS:
             return days
     return {}
