@@ -144,6 +144,8 @@ class Engine:
         self._rules = configured(settings.rules)
         self._judged_at: datetime | None = None
         self._runs = judge.Runs()
+        self._written_since_judged: list[Sequence[Observation]] = []
+        """What was written since the last judgement: a revised or late row resets its run."""
         """Each checklist condition's newest run: a judgement reads only the rows since the last."""
         self._fresh: set[str] = set()
         """Sources with new readings since derived metrics last ran."""
@@ -534,7 +536,8 @@ class Engine:
         self._judged_at = now
         await self._written()
         board = self._board
-        results, call, flips = await asyncio.to_thread(self._evaluate, board, now)
+        written, self._written_since_judged = self._written_since_judged, []
+        results, call, flips = await asyncio.to_thread(self._evaluate, board, now, written)
         out = judge.state_observations([new for _, new in flips]) + judge.state_observations(
             [r for r in results if r.key not in judge.stored_states(board, self._rules)]
         )
@@ -552,9 +555,11 @@ class Engine:
             publish(Update(CONSENSUS, self._board, status, tuple(out)))
 
     def _evaluate(
-        self, board: Board, now: datetime
+        self, board: Board, now: datetime, written: Sequence[Sequence[Observation]] = ()
     ) -> tuple[tuple[RuleResult, ...], Verdict, list[tuple[RuleResult, RuleResult]]]:
         """The checklist rows, the verdict, and the rows that flipped (blocking: reads history)."""
+        for observations in written:
+            self._runs.saw(observations)
         previous = judge.stored_states(board, self._rules)
         results = judge.evaluate(
             self._rules,
@@ -666,6 +671,8 @@ class Engine:
 
     def _store_later(self, fn: Callable[..., object], *args: object) -> None:
         """Queue a store call on the writer thread without waiting (order is kept: one thread)."""
+        if fn == self.store.write:
+            self._written_since_judged.append(args[0])  # type: ignore[arg-type]
         self._store_thread.submit(self._quietly, fn, *args)
 
     def _quietly(self, fn: Callable[..., object], *args: object) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Final
@@ -107,11 +107,27 @@ class Runs:
     judgement then reads only the rows stored since the last one, not a day of each series.
 
     A run is built from the same look-back a fresh judgement reads, then extended by every newer
-    row; one that would need an older row (time went back: a looping replay) is built afresh.
+    row. It is built afresh when time goes back (a looping replay) and when its series gets a row
+    no newer than the run's last (a revised value, such as Farside's provisional newest day, or a
+    late reading): the caller says what it wrote with :meth:`saw`.
     """
 
     def __init__(self) -> None:
         self._runs: dict[tuple[object, ...], Run] = {}
+        self._keys: dict[tuple[str, str], set[tuple[object, ...]]] = {}
+
+    def saw(self, observations: Iterable[Observation]) -> None:
+        """Rows written to the history: a run whose series got one at or before its last
+        reading is forgotten (the next judgement builds it from the stored look-back)."""
+        for o in observations:
+            keys = self._keys.get((o.id, o.source))
+            if not keys:
+                continue
+            for key in list(keys):
+                run = self._runs.get(key)
+                if run is not None and o.observed_at <= run.last_t:
+                    del self._runs[key]
+                    keys.discard(key)
 
     def check(
         self,
@@ -133,6 +149,7 @@ class Runs:
         if run is None or newest.observed_at > run.last_t:
             run = fold(run, c, threshold, newest.observed_at, newest.value)
         self._runs[key] = run
+        self._keys.setdefault((c.id, c.source), set()).add(key)
         return check_run(c, run, threshold, now)
 
 
