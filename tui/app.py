@@ -89,14 +89,16 @@ class BtcwatchApp(RecorderFeed, Painting, App[None]):
         for theme in THEMES:
             self.register_theme(theme)
         # Before the app runs there is no stylesheet to re-parse: Textual's theme watcher would
-        # re-parse it all anyway (a start-up cost). Set the theme, its variables and the one
-        # class the watcher adds; the dark/light class and the ANSI filter Textual set for a
-        # dark theme already fit.
+        # re-parse it all anyway (a start-up cost). Set the theme and what the watcher would:
+        # the stylesheet's variables, the theme's classes and the ANSI colour filter.
         self.set_reactive(App.theme, DEFAULT_THEME)
         self.stylesheet.set_variables(self.get_css_variables())
-        self.set_class(True, f"-theme-{DEFAULT_THEME}", update=False)
-        assert self.current_theme.dark
-        assert self.has_class("-dark-mode")
+        dark = self.current_theme.dark
+        self.update_classes(
+            {f"-theme-{DEFAULT_THEME}": True, "-dark-mode": dark, "-light-mode": not dark},
+            update=False,
+        )
+        self._refresh_truecolor_filter(self.ansi_theme)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """btcwatch's semantic colours, so every theme (built-in ones too) has them."""
