@@ -283,7 +283,7 @@ def test_a_fast_replay_stretches_the_gap_limit_like_its_poll_intervals() -> None
             st.just(rs[0]),
             st.lists(
                 st.tuples(
-                    st.one_of(st.integers(*rs[1]), st.just(0)),
+                    st.one_of(st.integers(*rs[1]), st.integers(-3, 0)),
                     st.sampled_from([-1_000.0, -0.01, 0.0, 0.004, 1_000.0]),
                 ),
                 min_size=1,
@@ -305,10 +305,15 @@ def test_judging_again_with_runs_agrees_with_judging_from_history_each_time(
     prev_fresh: RuleResult | None = None
     prev_runs: RuleResult | None = None
     limits = {CONSENSUS: 1e9, "farside": 1e9}
+    times: list[datetime] = []
     for minutes, value in steps:
-        # A step of 0 minutes revises the newest reading (as Farside revises its newest day).
-        t += timedelta(minutes=minutes)
-        obs = [Observation(c.id, value, "u", c.source, t) for c in rule.conds]
+        # A step of 0 revises the newest reading (the consensus price keeps its time while a
+        # venue moves it), -k the k-th newest (Farside revises past days).
+        if minutes > 0 or not times:
+            t += timedelta(minutes=max(minutes, 1))
+            times.append(t)
+        at = times[max(minutes - 1, -len(times))] if minutes <= 0 else t
+        obs = [Observation(c.id, value, "u", c.source, at) for c in rule.conds]
         store.write(obs)
         runs.saw(obs)  # as the engine tells it what it wrote
         board = board.with_updates(now=t, observations=obs, stale_after=limits)

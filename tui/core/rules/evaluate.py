@@ -107,25 +107,34 @@ class Runs:
     judgement then reads only the rows stored since the last one, not a day of each series.
 
     A run is built from the same look-back a fresh judgement reads, then extended by every newer
-    row. It is built afresh when time goes back (a looping replay) and when its series gets a row
-    no newer than the run's last (a revised value, such as Farside's provisional newest day, or a
-    late reading): the caller says what it wrote with :meth:`saw`.
+    row. The caller says what it wrote with :meth:`saw`: a new value for the run's last reading
+    (the consensus price keeps its time, that of its oldest input, while a venue moves it) takes
+    the run back one reading; any older row (a revised past day, a late reading) has the run built
+    afresh, as does time going back (a looping replay).
     """
 
     def __init__(self) -> None:
         self._runs: dict[tuple[object, ...], Run] = {}
+        self._before: dict[tuple[object, ...], Run | None] = {}
+        """Each run as it was before its last reading (``None``: not known)."""
         self._keys: dict[tuple[str, str], set[tuple[object, ...]]] = {}
 
     def saw(self, observations: Iterable[Observation]) -> None:
-        """Rows written to the history: a run whose series got one at or before its last
-        reading is forgotten (the next judgement builds it from the stored look-back)."""
+        """Rows written to the history (see the class): the runs they change are set back."""
         for o in observations:
             keys = self._keys.get((o.id, o.source))
             if not keys:
                 continue
             for key in list(keys):
                 run = self._runs.get(key)
-                if run is not None and o.observed_at <= run.last_t:
+                if run is None or o.observed_at > run.last_t:
+                    continue
+                if o.observed_at == run.last_t and o.value == run.last_v:
+                    continue  # the same reading again
+                before = self._before.pop(key, None)
+                if o.observed_at == run.last_t and before is not None:
+                    self._runs[key] = before  # the next judgement reads the new last reading
+                else:
                     del self._runs[key]
                     keys.discard(key)
 
@@ -142,13 +151,20 @@ class Runs:
         run = self._runs.get(key)
         if run is not None and (run.last_t > now or since > run.last_t):
             run = None  # time went back, or the run ended before the look-back began
-        rows = history.series(c.id, c.source, since=since if run is None else run.last_t)
-        for t, v in rows:
-            if run is None or t > run.last_t:
-                run = fold(run, c, threshold, t, v)
-        if run is None or newest.observed_at > run.last_t:
-            run = fold(run, c, threshold, newest.observed_at, newest.value)
+        last = None if run is None else run.last_t
+        rows = history.series(c.id, c.source, since=since if last is None else last)
+        new = [(t, v) for t, v in rows if last is None or t > last]
+        end = new[-1][0] if new else last
+        if end is None or newest.observed_at > end:  # on the Board, not yet in the history
+            new.append((newest.observed_at, newest.value))
+        before = self._before.get(key) if run is not None else None
+        for i, (t, v) in enumerate(new):
+            if i == len(new) - 1:
+                before = None if run is None else replace(run, head=list(run.head))
+            run = fold(run, c, threshold, t, v)
+        assert run is not None, "a condition with no reading"
         self._runs[key] = run
+        self._before[key] = before
         self._keys.setdefault((c.id, c.source), set()).add(key)
         return check_run(c, run, threshold, now)
 
