@@ -90,6 +90,16 @@ def make_engine(
     )
 
 
+async def run_until(engine: Engine, clock: ReplayClock, enough: asyncio.Event) -> None:
+    """Run ``engine`` on ``clock`` until ``enough`` is set (at most 30 s), then stop it."""
+    engine.clock = clock
+    task = asyncio.create_task(engine.run(lambda update: None))
+    await asyncio.wait_for(enough.wait(), 30)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_poll_once_reads_every_venue_and_forms_the_consensus() -> None:
     store = Store.open(None)
     engine = make_engine(handler_for(real_bodies(NOW, PRICES)), store=store)
@@ -319,12 +329,7 @@ async def test_a_configured_interval_paces_the_main_endpoints_and_bounds_the_slo
 
     settings = config.Settings(sources={"coinbase": config.SourceSettings(interval=configured)})
     engine = make_engine(handle, settings=settings, sources=[registry.by_name("coinbase")])
-    engine.clock = clock
-    task = asyncio.create_task(engine.run(lambda update: None))
-    await asyncio.wait_for(enough.wait(), 30)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await run_until(engine, clock, enough)
     ticker_gaps = [b - a for a, b in itertools.pairwise(asked["/products/BTC-USD/ticker"])]
     candle_gaps = [b - a for a, b in itertools.pairwise(asked["/products/BTC-USD/candles"])]
     # Polls fall on a grid of the interval (never closer than half of one); a busy machine makes
@@ -398,10 +403,5 @@ async def test_a_source_whose_round_crosses_half_an_interval_keeps_its_endpoints
         return httpx.Response(200, content=docs[request.url.path])
 
     engine = make_engine(handle, sources=[binance])
-    engine.clock = clock
-    task = asyncio.create_task(engine.run(lambda update: None))
-    await asyncio.wait_for(enough.wait(), 30)
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
+    await run_until(engine, clock, enough)
     assert asked[:8] == ["premiumIndex", "openInterest"] * 4
