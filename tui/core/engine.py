@@ -144,9 +144,9 @@ class Engine:
         self._rules = configured(settings.rules)
         self._judged_at: datetime | None = None
         self._runs = judge.Runs()
+        """Each checklist condition's newest run: a judgement reads only the rows since the last."""
         self._written_since_judged: list[Sequence[Observation]] = []
         """What was written since the last judgement: a revised or late row resets its run."""
-        """Each checklist condition's newest run: a judgement reads only the rows since the last."""
         self._fresh: set[str] = set()
         """Sources with new readings since derived metrics last ran."""
         self._fresh_event = asyncio.Event()
@@ -479,7 +479,7 @@ class Engine:
         if not out:
             return
         self._board = self._board.with_updates(now=now, observations=out)
-        self._store_later(self.store.write, out)
+        self._write_later(out)
         if publish is not None:
             status = self._board.statuses.get(CONSENSUS) or SourceStatus(CONSENSUS, Status.PENDING)
             publish(Update(CONSENSUS, self._board, status, tuple(out)))
@@ -523,7 +523,7 @@ class Engine:
         if response is not None:
             self._store_later(self._save_exchange, state.spec.name, ep.key, response)
         if observations:
-            self._store_later(self.store.write, observations)
+            self._write_later(observations)
         return observations, missing
 
     async def _judge(self, publish: Publish | None, *, force: bool = False) -> None:
@@ -549,7 +549,7 @@ class Engine:
             now=now, observations=out
         )
         if out:
-            self._store_later(self.store.write, out)
+            self._write_later(out)
         if publish is not None:
             status = self._board.statuses.get(CONSENSUS) or SourceStatus(CONSENSUS, Status.PENDING)
             publish(Update(CONSENSUS, self._board, status, tuple(out)))
@@ -645,7 +645,7 @@ class Engine:
         )
         self._store_later(self.store.record_status, status)
         if derived.observations:
-            self._store_later(self.store.write, list(derived.observations))
+            self._write_later(list(derived.observations))
         return status
 
     def _consensus_ok_at(self, board: Board) -> datetime | None:
@@ -671,9 +671,12 @@ class Engine:
 
     def _store_later(self, fn: Callable[..., object], *args: object) -> None:
         """Queue a store call on the writer thread without waiting (order is kept: one thread)."""
-        if fn == self.store.write:
-            self._written_since_judged.append(args[0])  # type: ignore[arg-type]
         self._store_thread.submit(self._quietly, fn, *args)
+
+    def _write_later(self, observations: Sequence[Observation]) -> None:
+        """Queue readings for the history (and tell the next judgement what was written)."""
+        self._written_since_judged.append(observations)
+        self._store_later(self.store.write, observations)
 
     def _quietly(self, fn: Callable[..., object], *args: object) -> None:
         """Run a store call on the writer thread: a failure is logged and said in one line
