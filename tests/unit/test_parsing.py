@@ -56,6 +56,8 @@ def test_field_on_a_body_that_is_not_an_object(body: Json) -> None:
         (" 73285 ", 73285.0),
         ("8.131e-5", 8.131e-5),
         ("-0.0331", -0.0331),
+        ("0\x1f", 0.0),  # str.strip() drops \x1c-\x1f, float() does not (found by fuzzing)
+        ("\x1c12.5\u2003", 12.5),
     ],
 )
 def test_number_accepts_numbers_and_numeric_text(value: Json, expected: float) -> None:

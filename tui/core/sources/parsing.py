@@ -68,8 +68,12 @@ def number(value: Json, *, what: str, lo: float, hi: float) -> float:
     """
     if isinstance(value, bool) or not isinstance(value, int | float | str):
         raise ParseError(f"{what}: expected a number, got {_kind(value)}")
-    if isinstance(value, str) and not _NUMBER.fullmatch(value.strip()):
-        raise ParseError(f"{what}: expected a number, got {value[:20]!r}")
+    if isinstance(value, str):
+        # str.strip() drops more than float() does (\x1c-\x1f): parse the text that was checked.
+        text = value.strip()
+        if not _NUMBER.fullmatch(text):
+            raise ParseError(f"{what}: expected a number, got {value[:20]!r}")
+        value = text
     try:
         result = float(value)
     except OverflowError:  # an int beyond float range
