@@ -8,7 +8,6 @@ the analytics; the figure printed first is the whole parser (rows read, analysed
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from collections.abc import Callable
@@ -19,6 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
+import benchlib  # noqa: E402
 from demo_deribit import chain_body  # noqa: E402
 
 from tui.core.analytics import options  # noqa: E402
@@ -30,14 +30,8 @@ PRICE = 70_900.0
 
 
 def median_ms(fn: Callable[[], object], runs: int = RUNS) -> float:
-    """Median wall time of ``fn`` over ``runs`` calls, in milliseconds (after one warm-up)."""
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(times)
+    """Median wall time of ``fn`` in ms, over this module's count of runs (benchlib)."""
+    return benchlib.median_ms(fn, runs)
 
 
 def measure() -> dict[str, float]:

@@ -25,7 +25,6 @@ import math
 import os
 import random
 import sqlite3
-import statistics
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import bench  # noqa: E402
 import bench_live  # noqa: E402
+import benchlib  # noqa: E402
 import make_long_recording  # noqa: E402
 from benchlib import SimClock, drive  # noqa: E402
 
@@ -96,14 +96,8 @@ def build_minute_store(path: Path, now: datetime, days: int = 90, series: int = 
 
 
 def median_ms(fn: Callable[[], object], runs: int = RUNS) -> float:
-    """Median wall time of ``fn`` in ms, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000.0)
-    return statistics.median(times)
+    """Median wall time of ``fn`` in ms, over this module's count of runs (benchlib)."""
+    return benchlib.median_ms(fn, runs)
 
 
 def measure_chart(folder: Path) -> dict[str, float]:

@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import statistics
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timedelta
@@ -186,3 +188,14 @@ async def drive(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         executor.shutdown(wait=True)
+
+
+def median_ms(fn: Callable[[], object], runs: int) -> float:
+    """Median wall time of ``fn`` over ``runs`` calls, in milliseconds (after one warm-up)."""
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1000.0)
+    return statistics.median(times)

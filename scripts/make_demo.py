@@ -131,6 +131,38 @@ def template(provider: str, name: str) -> dict[str, object]:
     return doc
 
 
+def candle_doc(
+    venue: str, rows: list[tuple[datetime, float, float, float, float]], kraken: dict[str, object]
+) -> object:
+    """Daily candles ``(day, open, high, low, close)``, oldest first, as ``venue`` publishes them
+    (``kraken``: its published OHLC answer, whose rows are replaced)."""
+    if venue == "coinbase":
+        # Coinbase's column order: [time, low, high, open, close, volume], newest first.
+        return [[int(d.timestamp()), lo, hi, o, c, 812.5] for d, o, hi, lo, c in rows[::-1]]
+    if venue == "kraken":
+        doc = copy.deepcopy(kraken)
+        doc["result"] = {
+            "XXBTZUSD": [
+                [int(d.timestamp()), f"{o:.1f}", f"{hi:.1f}", f"{lo:.1f}", f"{c:.1f}",
+                 f"{(hi + lo) / 2:.1f}", "1520.21", 41234]
+                for d, o, hi, lo, c in rows
+            ],
+            "last": int(rows[-2][0].timestamp()),
+        }  # fmt: skip
+        return doc
+    return {
+        "data": {
+            "pair": "BTC/USD",
+            "ohlc": [
+                {"timestamp": str(int(d.timestamp())), "open": f"{o:.0f}",
+                 "high": f"{hi:.0f}", "low": f"{lo:.0f}", "close": f"{c:.0f}",
+                 "volume": "301.50000000"}
+                for d, o, hi, lo, c in rows[-30:]
+            ],
+        }
+    }  # fmt: skip
+
+
 def main(out: Path = OUT) -> None:
     """Write the demo recording to ``out``."""
     specs = {s.name: s for s in registry.ALL}
@@ -244,39 +276,12 @@ def main(out: Path = OUT) -> None:
                         rows.append((d, ps[0], max(ps), min(ps), ps[-1]))
                 assert forming
                 at = t + timedelta(seconds=2)
-                put(
-                    "coinbase",
-                    "candles",
-                    at,
-                    # Coinbase's column order: [time, low, high, open, close, volume], newest first.
-                    [[int(d.timestamp()), lo, hi, o, c, 812.5] for d, o, hi, lo, c in rows[::-1]],
-                )
-                kraken = copy.deepcopy(kraken_ohlc_t)
-                kraken["result"] = {
-                    "XXBTZUSD": [
-                        [int(d.timestamp()), f"{o:.1f}", f"{hi:.1f}", f"{lo:.1f}", f"{c:.1f}",
-                         f"{(hi + lo) / 2:.1f}", "1520.21", 41234]
-                        for d, o, hi, lo, c in rows
-                    ],
-                    "last": int(rows[-2][0].timestamp()),
-                }  # fmt: skip
-                put("kraken", "ohlc", at, kraken)
-                put(
-                    "bitstamp",
-                    "ohlc",
-                    at,
-                    {
-                        "data": {
-                            "pair": "BTC/USD",
-                            "ohlc": [
-                                {"timestamp": str(int(d.timestamp())), "open": f"{o:.0f}",
-                                 "high": f"{hi:.0f}", "low": f"{lo:.0f}", "close": f"{c:.0f}",
-                                 "volume": "301.50000000"}
-                                for d, o, hi, lo, c in rows[-30:]
-                            ],
-                        }
-                    },
-                )  # fmt: skip
+                for venue, endpoint in (
+                    ("coinbase", "candles"),
+                    ("kraken", "ohlc"),
+                    ("bitstamp", "ohlc"),
+                ):
+                    put(venue, endpoint, at, candle_doc(venue, rows, kraken_ohlc_t))
     print(f"wrote {count} exchanges to {out} ({out.stat().st_size:,} bytes)")
 
 

@@ -173,32 +173,7 @@ class _Spot:
 
     def candles(self, venue: str) -> Body:
         def make(t: datetime, mid: float) -> Doc:
-            rows = self._p.day_rows(t)
-            if venue == "coinbase":
-                # Coinbase's column order: [time, low, high, open, close, volume], newest first.
-                return [[int(d.timestamp()), lo, hi, o, c, 812.5] for d, o, hi, lo, c in rows[::-1]]
-            if venue == "kraken":
-                doc = copy.deepcopy(self._kraken_ohlc)
-                doc["result"] = {
-                    "XXBTZUSD": [
-                        [int(d.timestamp()), f"{o:.1f}", f"{hi:.1f}", f"{lo:.1f}", f"{c:.1f}",
-                         f"{(hi + lo) / 2:.1f}", "1520.21", 41234]
-                        for d, o, hi, lo, c in rows
-                    ],
-                    "last": int(rows[-2][0].timestamp()),
-                }  # fmt: skip
-                return doc
-            return {
-                "data": {
-                    "pair": "BTC/USD",
-                    "ohlc": [
-                        {"timestamp": str(int(d.timestamp())), "open": f"{o:.0f}",
-                         "high": f"{hi:.0f}", "low": f"{lo:.0f}", "close": f"{c:.0f}",
-                         "volume": "301.50000000"}
-                        for d, o, hi, lo, c in rows[-30:]
-                    ],
-                }
-            }  # fmt: skip
+            return make_demo.candle_doc(venue, self._p.day_rows(t), self._kraken_ohlc)
 
         return make
 

@@ -95,8 +95,14 @@ class DashboardScreen(Screen[None]):
         label: str = "",
         board: Board | None = None,
     ) -> None:
-        # The size classes from the start: a class change once mounted restyles every widget.
-        super().__init__(classes=" ".join(_breakpoints(*self.app.size)))
+        super().__init__()
+        # The size classes from the start (Textual's own reckoning, as its resize handler does):
+        # a class change once mounted restyles every widget.
+        width, height = self.app.size
+        self.add_class(
+            *self._get_breakpoint_classes(width, self.HORIZONTAL_BREAKPOINTS),
+            *self._get_breakpoint_classes(height, self.VERTICAL_BREAKPOINTS),
+        )
         self._settings = settings
         self._has_source = frozenset(has_source)
         self._label = label
@@ -227,13 +233,3 @@ class DashboardScreen(Screen[None]):
             if pane.id == f"pane-{key}":
                 pane.focus()
 
-
-def _breakpoints(width: int, height: int) -> set[str]:
-    """The classes Textual's breakpoints give the dashboard at ``width`` x ``height``."""
-    classes: set[str] = set()
-    for size, points in (
-        (width, DashboardScreen.HORIZONTAL_BREAKPOINTS),
-        (height, DashboardScreen.VERTICAL_BREAKPOINTS),
-    ):
-        classes.add(max((p for p in points if size >= p[0]), default=points[0])[1])
-    return classes
