@@ -232,4 +232,3 @@ class DashboardScreen(Screen[None]):
         for pane in panes:
             if pane.id == f"pane-{key}":
                 pane.focus()
-
